@@ -1,0 +1,110 @@
+/**
+ * Command-line flags and their environment variables for `coedit-server`. Each flag has a
+ * `COEDIT_*` variable; a flag given on the command line wins.
+ */
+import { parseArgs } from 'node:util'
+import type { Limits, PersistenceOptions } from './config.js'
+
+export interface ServeOptions {
+  host: string
+  port: number
+  dataDir: string
+  allowedOrigins: string[] | undefined
+  authKeys: string | undefined
+  insecure: boolean
+  logLevel: string
+  limits: Partial<Limits>
+  persistence: Partial<PersistenceOptions>
+}
+
+/** Numeric flags: flag name → [environment variable, option path]. */
+const NUMERIC_FLAGS = {
+  'max-frame-bytes': ['COEDIT_MAX_FRAME_BYTES', 'limits', 'maxFrameBytes'],
+  'max-document-bytes': ['COEDIT_MAX_DOCUMENT_BYTES', 'limits', 'maxDocumentBytes'],
+  'max-connections-per-ip': ['COEDIT_MAX_CONNECTIONS_PER_IP', 'limits', 'maxConnectionsPerIp'],
+  'connections-per-second': ['COEDIT_CONNECTIONS_PER_SECOND', 'limits', 'connectionsPerSecond'],
+  'messages-per-second': ['COEDIT_MESSAGES_PER_SECOND', 'limits', 'messagesPerSecond'],
+  'bytes-per-second': ['COEDIT_BYTES_PER_SECOND', 'limits', 'bytesPerSecond'],
+  'max-topics': ['COEDIT_MAX_TOPICS', 'limits', 'maxTopicsPerConnection'],
+  'max-buffered-bytes': ['COEDIT_MAX_BUFFERED_BYTES', 'limits', 'maxBufferedBytes'],
+  'ping-interval-ms': ['COEDIT_PING_INTERVAL_MS', 'limits', 'pingIntervalMs'],
+  'batch-window-ms': ['COEDIT_BATCH_WINDOW_MS', 'persistence', 'batchWindowMs'],
+  'room-idle-ms': ['COEDIT_ROOM_IDLE_MS', 'persistence', 'roomIdleMs'],
+} as const
+
+export const SERVE_USAGE = `Usage: coedit-server [options]
+       coedit-server keygen [--alg EdDSA|ES256] [--out <dir>]
+       coedit-server token --key <private.jwk.json> --room <room> [--perm read|write] [--ttl 10m] [--sub <id>]
+
+Options (environment variable in brackets):
+  --host <addr>                 interface to listen on [COEDIT_HOST] (default 127.0.0.1)
+  --port <n>                    port [COEDIT_PORT] (default 8787)
+  --data <dir>                  SQLite directory [COEDIT_DATA] (default ./data)
+  --allowed-origins <a,b>       origins allowed to connect, or * [COEDIT_ALLOWED_ORIGINS]
+                                (default: same origin and loopback origins)
+  --auth-keys <jwks.json>       public keys; enables auth [COEDIT_AUTH_KEYS]
+  --insecure                    allow a non-loopback host without auth [COEDIT_INSECURE=1]
+  --log-level <level>           pino level [LOG_LEVEL] (default info)
+Limits:
+${Object.entries(NUMERIC_FLAGS)
+  .map(([flag, [env]]) => `  --${flag} <n>`.padEnd(32) + `[${env}]`)
+  .join('\n')}
+`
+
+const numberFrom = (name: string, text: string): number => {
+  const value = Number(text)
+  if (!Number.isFinite(value) || value < 0) {
+    throw new Error(`--${name} must be a non-negative number, got "${text}"`)
+  }
+  return value
+}
+
+export const parseServeOptions = (
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): ServeOptions => {
+  const numericOptions = Object.fromEntries(
+    Object.keys(NUMERIC_FLAGS).map((flag) => [flag, { type: 'string' as const }]),
+  )
+  const { values } = parseArgs({
+    args: [...argv],
+    strict: true,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      data: { type: 'string' },
+      'allowed-origins': { type: 'string' },
+      'auth-keys': { type: 'string' },
+      insecure: { type: 'boolean' },
+      'log-level': { type: 'string' },
+      ...numericOptions,
+    },
+  })
+  const text = (flag: string, variable: string): string | undefined => {
+    const value = (values as Record<string, unknown>)[flag]
+    return typeof value === 'string' ? value : env[variable]
+  }
+  const origins = text('allowed-origins', 'COEDIT_ALLOWED_ORIGINS')
+  const limits: Record<string, number> = {}
+  const persistence: Record<string, number> = {}
+  for (const [flag, [variable, group, key]] of Object.entries(NUMERIC_FLAGS)) {
+    const value = text(flag, variable)
+    if (value === undefined) continue
+    ;(group === 'limits' ? limits : persistence)[key] = numberFrom(flag, value)
+  }
+  const insecureEnv = env['COEDIT_INSECURE']
+  return {
+    host: text('host', 'COEDIT_HOST') ?? '127.0.0.1',
+    port: numberFrom('port', text('port', 'COEDIT_PORT') ?? '8787'),
+    dataDir: text('data', 'COEDIT_DATA') ?? './data',
+    allowedOrigins: origins
+      ?.split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
+    authKeys: text('auth-keys', 'COEDIT_AUTH_KEYS'),
+    insecure: values.insecure === true || insecureEnv === '1' || insecureEnv === 'true',
+    logLevel: text('log-level', 'LOG_LEVEL') ?? 'info',
+    limits,
+    persistence,
+  }
+}

@@ -1,0 +1,312 @@
+/**
+ * A loaded room: its Y.Doc, its relay clients, its presence, its persister.
+ *
+ * The relay is a durable Yjs peer speaking the stock y-websocket protocol: it answers sync step 1
+ * from its document, applies updates, broadcasts every *effective* update to all clients (the
+ * sender included, as the reference server does — the stock v4 client's sync status relies on
+ * it), and queues the same effective update for storage. A duplicate (the same update arriving
+ * via WebRTC and relay) changes nothing and therefore is neither broadcast nor stored (R4).
+ *
+ * Messages are decoded in one boundary ({@link Room.receive}): anything malformed closes that one
+ * connection with `bad-message`; the room and every other connection carry on (R32).
+ */
+import {
+  decodeRelayFrame,
+  encodeAwarenessFrame,
+  encodeAwarenessUpdate,
+  encodeCoeditHello,
+  encodeCoeditSaved,
+  encodeSyncStep1,
+  encodeSyncStep2,
+  encodeSyncUpdate,
+  COEDIT_PROTOCOL_VERSION,
+  type RelayMessage,
+} from '@coedit/sdk/protocol'
+import type { Logger } from 'pino'
+import * as Y from 'yjs'
+import type { Limits, PersistenceOptions } from '../config.js'
+import type { Metrics } from '../metrics.js'
+import type { MergeUpdates, Storage, StoredRoom } from '../storage/storage.js'
+import { createAwarenessRegistry, type AwarenessRegistry } from './awareness-registry.js'
+import { createRoomPersister, type FlushResult, type RoomPersister } from './persister.js'
+import type { RelayClient } from './relay-client.js'
+
+/** Empty awareness update: a harmless message that keeps stock clients' watchdogs quiet. */
+const KEEPALIVE_FRAME = encodeAwarenessFrame(encodeAwarenessUpdate([]))
+
+export interface Room {
+  readonly name: string
+  readonly doc: Y.Doc
+  readonly clients: ReadonlySet<RelayClient>
+  readonly awareness: AwarenessRegistry
+  /** Whether clients are connected or about to join. */
+  readonly busy: boolean
+  /** Whether storage is currently failing for this room (clients are not told "saved"). */
+  readonly storageFailing: boolean
+  /** Holds the room loaded for a connection that is about to join (see the registry). */
+  reserve(): void
+  /** Gives back a reservation whose connection never joined. */
+  release(): void
+  /** Adds a client (consuming its reservation). */
+  join(client: RelayClient): void
+  receive(client: RelayClient, frame: Uint8Array): void
+  leave(client: RelayClient): void
+  /** Sends the keepalive frame to clients that have heard nothing for `idleMs`. */
+  keepAlive(now: number, idleMs: number): void
+  /** Resolves once every update received so far is durable. */
+  flush(): Promise<void>
+  /** Merges the room's stored log into its snapshot, if it has a log. Never rejects. */
+  compact(): Promise<void>
+  /** Stops timers and forgets the document. Call after `flush()`. */
+  destroy(): void
+}
+
+export interface RoomDeps {
+  storage: Storage
+  limits: Limits
+  persistence: PersistenceOptions
+  metrics: Metrics
+  logger: Logger
+  merge: MergeUpdates
+  /** Called when the last client leaves and nobody is about to join (the registry unloads). */
+  onEmpty: (room: Room) => void
+  /** Called when a client joins an empty room (cancels a pending unload). */
+  onOccupied: (room: Room) => void
+}
+
+export const createRoom = (name: string, stored: StoredRoom, deps: RoomDeps): Room => {
+  const { storage, limits, persistence, metrics, logger } = deps
+  const doc = new Y.Doc({ gc: true })
+  // Loading applies stored updates before any listener exists: they are already durable.
+  doc.transact(() => {
+    for (const update of stored.updates) Y.applyUpdate(doc, update)
+  })
+  const clients = new Set<RelayClient>()
+  let reservations = 0
+  const checkEmpty = () => {
+    if (clients.size === 0 && reservations === 0) deps.onEmpty(room)
+  }
+  const awareness = createAwarenessRegistry()
+  let persistedStateVector = Y.encodeStateVector(doc)
+  let storedBytes = stored.bytes
+  let logRows = stored.logCount
+  let logBytes = stored.bytes
+  let snapshotBytes = 0
+
+  /** The frame being applied, forwarded verbatim when it is safe (saves re-encoding). */
+  let applying: { frame: Uint8Array; forwardable: boolean } | null = null
+
+  const broadcast = (frame: Uint8Array) => {
+    for (const client of clients) client.peer.send(frame)
+  }
+
+  const sendSaved = (client: RelayClient) => {
+    client.peer.send(encodeCoeditSaved(persistedStateVector, client.durable))
+  }
+
+  let compaction: Promise<void> | null = null
+
+  /** Merges the stored log into the snapshot (single flight; failures are logged and retried). */
+  const compact = (): Promise<void> => {
+    if (compaction !== null) return compaction
+    const started = performance.now()
+    compaction = storage
+      .compact(name, deps.merge)
+      .then((result) => {
+        metrics.compactions.labels(result.compacted ? 'merged' : 'skipped').inc()
+        if (!result.compacted) return
+        logRows = Math.max(0, logRows - result.mergedRows)
+        snapshotBytes = result.snapshotBytes
+        logBytes = result.storedBytes - result.snapshotBytes
+        storedBytes = result.storedBytes
+        logger.debug(
+          { room: name, rows: result.mergedRows, ms: performance.now() - started },
+          'compacted',
+        )
+      })
+      .catch((error: unknown) => {
+        metrics.compactions.labels('failed').inc()
+        logger.warn({ room: name, err: error }, 'compaction failed; will retry later')
+      })
+      .finally(() => {
+        compaction = null
+      })
+    return compaction
+  }
+
+  // Compact after many rows, or once the log outgrows twice the snapshot: stored bytes then stay
+  // within about 3× the merged state (R23).
+  const maybeCompact = () => {
+    const due =
+      logRows >= persistence.compactAfterRows ||
+      (logBytes >= persistence.compactAfterBytes && logBytes > 2 * snapshotBytes)
+    if (due) void compact()
+  }
+
+  const onDurable = ({ updates, acks }: FlushResult<RelayClient>) => {
+    persistedStateVector = stateVectorAtFlush
+    for (const [client, seq] of acks) client.durable = Math.max(client.durable, seq)
+    for (const client of clients) if (client.coedit) sendSaved(client)
+    if (updates.length > 0) {
+      logRows += updates.length
+      for (const update of updates) logBytes += update.length
+      maybeCompact()
+    }
+  }
+
+  // The state vector to announce after a flush is the one at the moment the batch was taken:
+  // everything applied up to then is in this batch or an earlier, already durable one.
+  let stateVectorAtFlush = persistedStateVector
+  const persister: RoomPersister<RelayClient> = createRoomPersister<RelayClient>({
+    room: name,
+    storage,
+    settings: persistence,
+    metrics,
+    logger,
+    onDurable,
+  })
+  const takeStateVector = () => {
+    stateVectorAtFlush = Y.encodeStateVector(doc)
+  }
+
+  doc.on('update', (update: Uint8Array) => {
+    storedBytes += update.length
+    persister.append(update)
+    takeStateVector()
+    broadcast(applying !== null && applying.forwardable ? applying.frame : encodeSyncUpdate(update))
+  })
+
+  const hasPending = () => doc.store.pendingStructs !== null || doc.store.pendingDs !== null
+
+  const applyDocumentUpdate = (
+    client: RelayClient,
+    update: Uint8Array,
+    frame: Uint8Array,
+    isUpdate: boolean,
+  ) => {
+    if (client.readOnly) {
+      metrics.drops.labels('read-only').inc()
+      return
+    }
+    if (storedBytes + update.length > limits.maxDocumentBytes) {
+      metrics.drops.labels('document-too-large').inc()
+      client.peer.close('documentTooLarge', `room would exceed ${limits.maxDocumentBytes} bytes`)
+      return
+    }
+    // Forwarding the received frame is exact only when nothing was pending before: then the
+    // effective update is contained in what was received.
+    applying = { frame, forwardable: isUpdate && !hasPending() }
+    try {
+      Y.applyUpdate(doc, update, client)
+    } finally {
+      applying = null
+    }
+    if (hasPending()) {
+      // Yjs keeps updates with missing dependencies in memory only; store the raw update so
+      // that nothing acknowledged lives only in memory.
+      persister.append(update)
+      storedBytes += update.length
+    }
+    client.received++
+    persister.acknowledge(client, client.received)
+  }
+
+  const handle = (client: RelayClient, message: RelayMessage, frame: Uint8Array) => {
+    switch (message.type) {
+      case 'sync-step1':
+        metrics.resyncs.inc()
+        client.peer.send(encodeSyncStep2(Y.encodeStateAsUpdate(doc, message.stateVector)))
+        return
+      case 'sync-step2':
+        applyDocumentUpdate(client, message.update, frame, false)
+        return
+      case 'sync-update':
+        applyDocumentUpdate(client, message.update, frame, true)
+        return
+      case 'awareness':
+        awareness.apply(client, message.entries, performance.now())
+        broadcast(frame)
+        return
+      case 'query-awareness':
+        client.peer.send(encodeAwarenessFrame(encodeAwarenessUpdate(awareness.all())))
+        return
+      case 'auth-denied':
+      case 'coedit-hello':
+      case 'coedit-saved':
+        // Server-to-client messages: a client has no business sending them.
+        metrics.drops.labels('unexpected').inc()
+        return
+    }
+  }
+
+  const room: Room = {
+    name,
+    doc,
+    clients,
+    awareness,
+    get busy() {
+      return clients.size > 0 || reservations > 0
+    },
+    get storageFailing() {
+      return persister.failing
+    },
+    reserve() {
+      reservations++
+      deps.onOccupied(room)
+    },
+    release() {
+      reservations = Math.max(0, reservations - 1)
+      checkEmpty()
+    },
+    join(client) {
+      reservations = Math.max(0, reservations - 1)
+      clients.add(client)
+      deps.onOccupied(room)
+      if (client.coedit) {
+        client.peer.send(
+          encodeCoeditHello(COEDIT_PROTOCOL_VERSION.major, COEDIT_PROTOCOL_VERSION.minor),
+        )
+      }
+      client.peer.send(encodeSyncStep1(Y.encodeStateVector(doc)))
+      if (awareness.size > 0) {
+        client.peer.send(encodeAwarenessFrame(encodeAwarenessUpdate(awareness.all())))
+      }
+      if (client.coedit && !persister.failing) sendSaved(client)
+    },
+    receive(client, frame) {
+      if (!client.peer.admit(frame.length)) return
+      let message: RelayMessage
+      try {
+        message = decodeRelayFrame(frame)
+        handle(client, message, frame)
+      } catch (error) {
+        metrics.drops.labels('bad-message').inc()
+        logger.info({ room: name, conn: client.peer.id, err: error }, 'malformed relay message')
+        client.peer.close('badMessage', 'malformed message')
+      }
+    },
+    leave(client) {
+      if (!clients.delete(client)) return
+      const removed = awareness.removeOwner(client)
+      if (removed.length > 0) broadcast(encodeAwarenessFrame(encodeAwarenessUpdate(removed)))
+      checkEmpty()
+    },
+    keepAlive(now, idleMs) {
+      awareness.sweep(now)
+      for (const client of clients) {
+        if (now - client.peer.lastSentAt >= idleMs) client.peer.send(KEEPALIVE_FRAME)
+      }
+    },
+    flush: () => persister.flush(),
+    async compact() {
+      // An in-flight compaction may have read the log before the latest rows: go again.
+      if (compaction !== null) await compaction
+      if (logRows > 0) await compact()
+    },
+    destroy() {
+      persister.destroy()
+      doc.destroy()
+    },
+  }
+  return room
+}

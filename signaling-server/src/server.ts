@@ -1,0 +1,334 @@
+/**
+ * `createServer`: one Node process, one port — HTTP (`/healthz`, `/metrics`), y-webrtc signaling
+ * on `/signal`, the y-websocket relay on `/relay/<room>` — over a durable store.
+ *
+ * This module wires parts together and owns the connection lifecycle: admission at upgrade
+ * (origin, per-IP and per-second limits, token, protocol version, room load), liveness (pings,
+ * keepalives) and shutdown (close with "reconnect", flush, exit). Protocol logic lives in
+ * `relay/` and `signaling/`.
+ */
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { CoeditError, type CloseReason } from '@coedit/sdk/protocol'
+import { COEDIT_PROTOCOL_VERSION } from '@coedit/sdk/protocol'
+import type { Logger } from 'pino'
+import { WebSocketServer, type WebSocket } from 'ws'
+import { AuthError, type TokenGrant } from './auth/token-verifier.js'
+import { defaultLimits, defaultPersistence, isLoopbackHost, type ServerOptions } from './config.js'
+import { createPeerSocket, type PeerSocket } from './connection/peer-socket.js'
+import { createHttpHandler } from './http/http-routes.js'
+import {
+  isOriginAllowed,
+  parseUpgradeRequest,
+  selectProtocol,
+  type UpgradeTarget,
+} from './http/upgrade-request.js'
+import { createTokenBucket } from './limits/token-bucket.js'
+import { createLogger, silentLogger } from './logger.js'
+import { createMetrics, type Metrics } from './metrics.js'
+import { createRelayClient } from './relay/relay-client.js'
+import { createRoomRegistry } from './relay/room-registry.js'
+import type { Room } from './relay/room.js'
+import { createSignalHub } from './signaling/signal-hub.js'
+import { createMergeWorker } from './storage/merge-updates.js'
+import { createSqliteStorage } from './storage/sqlite-storage.js'
+
+export interface ServerAddress {
+  readonly host: string
+  readonly port: number
+  /** `http://host:port` — the base URL clients are given. */
+  readonly url: string
+}
+
+export interface CoeditServer {
+  /** Starts listening; resolves with the bound address (useful with `port: 0`). */
+  listen(): Promise<ServerAddress>
+  /**
+   * Graceful shutdown: stop accepting, close every client with "reconnect" (1012), flush all
+   * rooms to storage, close storage. Resolves within `deadlineMs` (default 25 000).
+   */
+  close(options?: { deadlineMs?: number }): Promise<void>
+  /** The bound address, or null before `listen()`. */
+  address(): ServerAddress | null
+  /** The server's Prometheus metrics (the same as served on `/metrics`). */
+  readonly metrics: Metrics
+}
+
+/** Why an accepted WebSocket is closed right after opening (browsers see close codes only). */
+interface Refusal {
+  readonly reason: CloseReason
+  readonly detail: string
+}
+
+type Admission =
+  | { readonly kind: 'refused'; readonly refusal: Refusal }
+  | { readonly kind: 'signal'; readonly token: string | undefined }
+  | {
+      readonly kind: 'relay'
+      readonly room: Room
+      readonly grant: TokenGrant | undefined
+      readonly coedit: boolean
+    }
+
+const HTTP_STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+}
+
+/** Answers an upgrade request with a plain HTTP error and closes the socket. */
+const rejectUpgrade = (socket: Duplex, status: number, extraHeaders = '') => {
+  if (!socket.writable) return
+  const body = JSON.stringify({ error: HTTP_STATUS_TEXT[status] ?? 'error' })
+  socket.end(
+    `HTTP/1.1 ${status} ${HTTP_STATUS_TEXT[status] ?? 'Error'}\r\n` +
+      'Connection: close\r\nCache-Control: no-store\r\n' +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `${extraHeaders}\r\n${body}`,
+  )
+}
+
+export const createServer = (options: ServerOptions = {}): CoeditServer => {
+  const host = options.host ?? '127.0.0.1'
+  const limits = defaultLimits(options.limits)
+  const persistence = defaultPersistence(options.persistence)
+  const logger: Logger =
+    options.logger === false ? silentLogger() : (options.logger ?? createLogger())
+  const auth = options.auth
+  if (!isLoopbackHost(host) && auth === undefined && options.insecure !== true) {
+    throw new CoeditError(
+      'insecure-listen',
+      `Refusing to listen on ${host} without auth keys: pass --auth-keys <jwks.json> ` +
+        '(or --insecure if this network is trusted).',
+    )
+  }
+  const metrics = createMetrics()
+  const storage = options.storage ?? createSqliteStorage({ dir: options.dataDir ?? './data' })
+  const mergeWorker = createMergeWorker()
+  const registry = createRoomRegistry({
+    storage,
+    limits,
+    persistence,
+    metrics,
+    logger,
+    merge: mergeWorker.merge,
+  })
+  const hub = createSignalHub({ limits, metrics, logger, auth })
+  const peers = new Set<PeerSocket>()
+  const connectionsPerIp = new Map<string, number>()
+  const acceptRate = createTokenBucket(limits.connectionsPerSecond, limits.connectionBurst)
+  let closing = false
+  let bound: ServerAddress | null = null
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: limits.maxFrameBytes,
+    perMessageDeflate: false,
+    handleProtocols: selectProtocol,
+  })
+
+  const httpServer = createHttpServer(
+    createHttpHandler({
+      metrics,
+      health: {
+        storageHealthy: () => storage.healthy(),
+        rooms: () => [...registry.rooms()].length,
+        connections: () => peers.size,
+      },
+    }),
+  )
+
+  const admit = async (target: UpgradeTarget): Promise<Admission> => {
+    let grant: TokenGrant | undefined
+    if (target.endpoint === 'signal') return { kind: 'signal', token: target.token }
+    if (target.coedit !== undefined && target.coedit !== COEDIT_PROTOCOL_VERSION.major) {
+      const detail = `server speaks coedit/${COEDIT_PROTOCOL_VERSION.major}`
+      return { kind: 'refused', refusal: { reason: 'upgradeRequired', detail } }
+    }
+    if (auth !== undefined) {
+      if (target.token === undefined) {
+        return { kind: 'refused', refusal: { reason: 'unauthorized', detail: 'token required' } }
+      }
+      try {
+        grant = await auth.verify(target.token, target.room)
+      } catch (error) {
+        const reason = error instanceof AuthError ? error.code : 'unauthorized'
+        return { kind: 'refused', refusal: { reason, detail: 'token rejected' } }
+      }
+    }
+    try {
+      const room = await registry.get(target.room)
+      return { kind: 'relay', room, grant, coedit: target.coedit !== undefined }
+    } catch (error) {
+      logger.error({ room: target.room, err: error }, 'room load failed')
+      const refusal: Refusal = { reason: 'unavailable', detail: 'storage unavailable' }
+      return { kind: 'refused', refusal }
+    }
+  }
+
+  const openRelay = (peer: PeerSocket, admission: Extract<Admission, { kind: 'relay' }>) => {
+    const { room, grant } = admission
+    const client = createRelayClient(peer, {
+      readOnly: grant?.perm === 'read',
+      coedit: admission.coedit,
+    })
+    room.join(client)
+    // Short-lived tokens mean something only if they end the connection: the client reconnects
+    // with a fresh one (the SDK calls getToken() again).
+    const expiry =
+      grant === undefined
+        ? undefined
+        : setTimeout(
+            () => peer.close('unauthorized', 'token expired'),
+            Math.max(0, grant.exp * 1000 - Date.now()),
+          )
+    expiry?.unref()
+    peer.ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) {
+        metrics.drops.labels('bad-message').inc()
+        peer.close('badMessage', 'relay frames are binary')
+        return
+      }
+      room.receive(client, data)
+    })
+    peer.ws.on('close', () => {
+      clearTimeout(expiry)
+      room.leave(client)
+    })
+  }
+
+  const openSignal = (peer: PeerSocket, token: string | undefined) => {
+    const client = hub.join(peer, token)
+    peer.ws.on('message', (data: Buffer, isBinary: boolean) => hub.receive(client, data, isBinary))
+    peer.ws.on('close', () => hub.leave(client))
+  }
+
+  const open = (ws: WebSocket, ip: string, admission: Admission) => {
+    const endpoint = admission.kind === 'relay' ? 'relay' : 'signal'
+    const peer = createPeerSocket({ ws, endpoint, ip, limits, metrics, logger })
+    peers.add(peer)
+    metrics.connections.labels(endpoint).inc()
+    ws.on('error', (error) => logger.info({ conn: peer.id, err: error }, 'socket error'))
+    ws.on('close', () => {
+      peers.delete(peer)
+      metrics.connections.labels(endpoint).dec()
+    })
+    if (admission.kind === 'refused') {
+      peer.close(admission.refusal.reason, admission.refusal.detail)
+      return
+    }
+    if (closing) {
+      if (admission.kind === 'relay') admission.room.release()
+      peer.close('restart', 'reconnect')
+      return
+    }
+    if (admission.kind === 'relay') openRelay(peer, admission)
+    else openSignal(peer, admission.token)
+  }
+
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', (error) => logger.debug({ err: error }, 'upgrade socket error'))
+    const refuse = (status: number, reason: string, headers?: string) => {
+      metrics.rejectedUpgrades.labels(reason).inc()
+      rejectUpgrade(socket, status, headers)
+    }
+    if (closing) return refuse(503, 'closing', 'Retry-After: 1\r\n')
+    const parsed = parseUpgradeRequest(request)
+    if (!parsed.ok) return refuse(parsed.status, 'bad-request')
+    if (!isOriginAllowed(request, options.allowedOrigins)) return refuse(403, 'origin')
+    const ip = request.socket.remoteAddress ?? 'unknown'
+    const count = connectionsPerIp.get(ip) ?? 0
+    if (count >= limits.maxConnectionsPerIp) return refuse(429, 'per-ip')
+    if (!acceptRate.take()) return refuse(503, 'rate', 'Retry-After: 1\r\n')
+    connectionsPerIp.set(ip, count + 1)
+    socket.once('close', () => {
+      const left = (connectionsPerIp.get(ip) ?? 1) - 1
+      if (left <= 0) connectionsPerIp.delete(ip)
+      else connectionsPerIp.set(ip, left)
+    })
+    admit(parsed.target)
+      .then((admission) => {
+        if (socket.destroyed) {
+          if (admission.kind === 'relay') admission.room.release()
+          return
+        }
+        wss.handleUpgrade(request, socket, head, (ws) => open(ws, ip, admission))
+      })
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'upgrade failed')
+        socket.destroy()
+      })
+  }
+  httpServer.on('upgrade', onUpgrade)
+
+  // One timer for all connections: pings (dead peers dropped within ~2 intervals, R15) and
+  // keepalives for idle relay clients (stock clients reconnect after 30 s of silence).
+  const tickMs = Math.max(50, Math.min(limits.pingIntervalMs, limits.keepaliveMs) / 3)
+  const ticker = setInterval(() => {
+    const now = performance.now()
+    for (const peer of peers) {
+      if (now - peer.lastPongAt > 2 * limits.pingIntervalMs) {
+        metrics.closes.labels('dead').inc()
+        logger.info({ conn: peer.id }, 'dropping dead connection')
+        peer.ws.terminate()
+      } else if (now - peer.lastPingAt >= limits.pingIntervalMs && peer.open) {
+        peer.lastPingAt = now
+        peer.ws.ping()
+      }
+    }
+    for (const room of registry.rooms()) room.keepAlive(now, limits.keepaliveMs)
+  }, tickMs)
+  ticker.unref()
+
+  const whenClosed = (peer: PeerSocket) =>
+    new Promise<void>((resolve) => {
+      if (peer.ws.readyState === peer.ws.CLOSED) resolve()
+      else peer.ws.once('close', () => resolve())
+    })
+
+  return {
+    metrics,
+    listen() {
+      return new Promise((resolve, reject) => {
+        httpServer.once('error', reject)
+        httpServer.listen(options.port ?? 8787, host, () => {
+          httpServer.off('error', reject)
+          const address = httpServer.address() as AddressInfo
+          const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address
+          bound = {
+            host: address.address,
+            port: address.port,
+            url: `http://${shown}:${address.port}`,
+          }
+          logger.info({ url: bound.url, auth: auth !== undefined }, 'coedit server listening')
+          resolve(bound)
+        })
+      })
+    },
+    async close({ deadlineMs = 25_000 } = {}) {
+      if (closing) return
+      closing = true
+      clearInterval(ticker)
+      const started = performance.now()
+      const stopped = new Promise<void>((resolve) => httpServer.close(() => resolve()))
+      // Close clients first, so that nothing arrives after the final flush; their close
+      // handshakes are bounded by the peer socket's grace period.
+      const open = [...peers]
+      for (const peer of open) peer.close('restart', 'reconnect')
+      await Promise.all(open.map(whenClosed))
+      const budget = Math.max(1_000, deadlineMs - (performance.now() - started))
+      const flushed = await registry.flushAll(budget)
+      if (!flushed) logger.error('shutdown deadline passed before storage accepted every update')
+      registry.destroy()
+      await mergeWorker.destroy()
+      await storage.close()
+      httpServer.closeAllConnections()
+      await stopped
+      logger.info({ flushed }, 'coedit server closed')
+    },
+    address: () => bound,
+  }
+}
