@@ -35,6 +35,7 @@ const NUMERIC_FLAGS = {
 export const SERVE_USAGE = `Usage: coedit-server [options]
        coedit-server keygen [--alg EdDSA|ES256] [--out <dir>]
        coedit-server token --key <private.jwk.json> --room <room> [--perm read|write] [--ttl 10m] [--sub <id>]
+       coedit-server export|import --data <dir> --room <room> --file <path>
 
 Options (environment variable in brackets):
   --host <addr>                 interface to listen on [COEDIT_HOST] (default 127.0.0.1)

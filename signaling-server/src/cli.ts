@@ -11,6 +11,8 @@ import { createTokenVerifier, loadKeySet } from './auth/token-verifier.js'
 import { parseServeOptions, SERVE_USAGE } from './cli-options.js'
 import { createLogger } from './logger.js'
 import { createServer } from './server.js'
+import { exportRoom, importRoom } from './storage/room-archive.js'
+import { createSqliteStorage } from './storage/sqlite-storage.js'
 
 /** Hard limit for a graceful shutdown (R17: exit within 30 s). */
 const SHUTDOWN_DEADLINE_MS = 25_000
@@ -35,7 +37,6 @@ const serve = async (argv: readonly string[]) => {
     persistence: options.persistence,
   })
   const address = await server.listen()
-  process.stderr.write(`Coedit server running at ${address.url}\n`)
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return
@@ -55,6 +56,9 @@ const serve = async (argv: readonly string[]) => {
   }
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGINT', () => stop('SIGINT'))
+  // Announced only once the handlers are in place: a supervisor may send SIGTERM as soon as it
+  // reads this line, and the default action would skip the graceful shutdown.
+  process.stderr.write(`Coedit server running at ${address.url}\n`)
 }
 
 const keygen = async (argv: readonly string[]) => {
@@ -109,11 +113,40 @@ const token = async (argv: readonly string[]) => {
   process.stdout.write(jwt + '\n')
 }
 
+/** `export` / `import`: a room's state as one binary Yjs update (see storage/room-archive.ts). */
+const archive = async (direction: 'export' | 'import', argv: readonly string[]) => {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      data: { type: 'string', default: process.env['COEDIT_DATA'] ?? './data' },
+      room: { type: 'string' },
+      file: { type: 'string' },
+    },
+  })
+  if (values.room === undefined || values.file === undefined) {
+    throw new Error(`${direction} needs --room <room> and --file <path>`)
+  }
+  const storage = createSqliteStorage({ dir: values.data })
+  try {
+    if (direction === 'export') {
+      const update = await exportRoom(storage, values.room)
+      writeFileSync(values.file, update)
+      process.stderr.write(`Exported room ${values.room} (${update.length} bytes)\n`)
+    } else {
+      await importRoom(storage, values.room, new Uint8Array(readFileSync(values.file)))
+      process.stderr.write(`Imported ${values.file} into room ${values.room}\n`)
+    }
+  } finally {
+    await storage.close()
+  }
+}
+
 export const main = async (argv: readonly string[]): Promise<void> => {
   const [command, ...rest] = argv
   try {
     if (command === 'keygen') await keygen(rest)
     else if (command === 'token') await token(rest)
+    else if (command === 'export' || command === 'import') await archive(command, rest)
     else if (command === 'help' || command === '--help' || command === '-h') {
       process.stdout.write(SERVE_USAGE)
     } else await serve(command === 'serve' ? rest : argv)

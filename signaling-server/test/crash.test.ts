@@ -19,7 +19,7 @@ import { connectRelay, type TestRelayClient } from './helpers/relay-client.js'
 import { until } from './helpers/wait.js'
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const CLI = fileURLToPath(new URL(process.env['MUTANT_CLI'] ?? '../bin/coedit-server.js', import.meta.url))
+const CLI = fileURLToPath(new URL('../bin/coedit-server.js', import.meta.url))
 
 interface Exit {
   readonly code: number | null
@@ -181,19 +181,25 @@ describe('kill -9 (R21)', () => {
       // Stream until enough edits are acknowledged, then kill right after sending one more edit:
       // the server is killed with edits in flight, at a moment unrelated to its batch timer.
       const totalAcknowledged = () => writers.reduce((sum, w) => sum + acknowledged(w), 0)
-      const atKill = await new Promise<{ acknowledged: number; sent: number }>((resolve) => {
-        writers.forEach((writer, index) => {
-          const name = `${writer.room}/w${index}`
-          const timer = setInterval(() => {
-            writeToken(writer, name)
-            if (totalAcknowledged() < killAfterAcked) return
-            first.child.kill('SIGKILL')
-            for (const t of timers.splice(0)) clearInterval(t)
-            resolve({ acknowledged: totalAcknowledged(), sent: totalSent(writers) })
-          }, EDIT_INTERVAL_MS)
-          timers.push(timer)
-        })
-      })
+      const atKill = await new Promise<{ acknowledged: number; sent: number }>(
+        (resolve, reject) => {
+          // A writer closed before the kill (rate limit, error) would stall the stream: fail fast.
+          for (const { client } of writers) {
+            void client.closed.then(({ code }) => reject(new Error(`writer closed early: ${code}`)))
+          }
+          writers.forEach((writer, index) => {
+            const name = `${writer.room}/w${index}`
+            const timer = setInterval(() => {
+              writeToken(writer, name)
+              if (totalAcknowledged() < killAfterAcked) return
+              first.child.kill('SIGKILL')
+              for (const t of timers.splice(0)) clearInterval(t)
+              resolve({ acknowledged: totalAcknowledged(), sent: totalSent(writers) })
+            }, EDIT_INTERVAL_MS)
+            timers.push(timer)
+          })
+        },
+      )
       expect((await first.exited).signal).toBe('SIGKILL')
       // `saved` messages the server sent before dying may still arrive; each was sent after its
       // commit, so they count too. Wait until every socket has seen the end.

@@ -93,8 +93,11 @@ export const createRoom = (name: string, stored: StoredRoom, deps: RoomDeps): Ro
   let logBytes = stored.bytes
   let snapshotBytes = 0
 
-  /** The frame being applied, forwarded verbatim when it is safe (saves re-encoding). */
-  let applying: { frame: Uint8Array; forwardable: boolean } | null = null
+  /**
+   * The frame being applied, forwarded verbatim when it is safe (saves re-encoding), and the
+   * effective updates it produced, broadcast once Yjs is done with it.
+   */
+  let applying: { frame: Uint8Array; forwardable: boolean; effective: Uint8Array[] } | null = null
 
   const broadcast = (frame: Uint8Array) => {
     for (const client of clients) client.peer.send(frame)
@@ -173,7 +176,8 @@ export const createRoom = (name: string, stored: StoredRoom, deps: RoomDeps): Ro
     storedBytes += update.length
     persister.append(update)
     takeStateVector()
-    broadcast(applying !== null && applying.forwardable ? applying.frame : encodeSyncUpdate(update))
+    if (applying !== null) applying.effective.push(update)
+    else broadcast(encodeSyncUpdate(update))
   })
 
   const hasPending = () => doc.store.pendingStructs !== null || doc.store.pendingDs !== null
@@ -195,11 +199,19 @@ export const createRoom = (name: string, stored: StoredRoom, deps: RoomDeps): Ro
     }
     // Forwarding the received frame is exact only when nothing was pending before: then the
     // effective update is contained in what was received.
-    applying = { frame, forwardable: isUpdate && !hasPending() }
+    const current = { frame, forwardable: isUpdate && !hasPending(), effective: [] as Uint8Array[] }
+    applying = current
+    let applied = false
     try {
       Y.applyUpdate(doc, update, client)
+      applied = true
     } finally {
       applying = null
+      // Yjs can integrate an update's structs and then throw on its delete set (a corrupt or
+      // truncated update): the received frame must then not reach anyone (R32), but what the
+      // document did take must, re-encoded, or the other clients would diverge until a resync.
+      if (applied && current.forwardable && current.effective.length === 1) broadcast(frame)
+      else for (const effective of current.effective) broadcast(encodeSyncUpdate(effective))
     }
     if (hasPending()) {
       // Yjs keeps updates with missing dependencies in memory only; store the raw update so

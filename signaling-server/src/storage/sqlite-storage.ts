@@ -151,7 +151,7 @@ export const createSqliteStorage = (options: SqliteStorageOptions): Storage => {
     log: selectLog.all(room),
   }))
 
-  // length(data) comes from the record header: no blob is read.
+  // SQLite answers length(blob) from the record header, without loading the blob.
   const stats = (room: string): StatsRow =>
     selectStats.get({ room }) ?? { snapshotBytes: 0, logBytes: 0, logCount: 0 }
 

@@ -33,7 +33,7 @@ export interface CompactionResult {
   readonly storedBytes: number
 }
 
-/** Merges Yjs updates into one (Y.mergeUpdates semantics), possibly off the main thread. */
+/** Merges Yjs updates into one update equivalent to all of them, possibly off the main thread. */
 export type MergeUpdates = (updates: Uint8Array[]) => Promise<Uint8Array>
 
 export interface Storage {
