@@ -13,7 +13,9 @@ const server = http.createServer((_request, response) => {
 })
 server.on('upgrade', (request, socket, head) => {
   const room = decodeURIComponent((request.url ?? '/').split('?')[0].replace(/^\/relay\//, ''))
-  wss.handleUpgrade(request, socket, head, (ws) => setupWSConnection(ws, request, { docName: room }))
+  wss.handleUpgrade(request, socket, head, (ws) =>
+    setupWSConnection(ws, request, { docName: room }),
+  )
 })
 server.listen(port, '127.0.0.1', () => process.stdout.write(`listening ${port}\n`))
 process.on('SIGTERM', () => process.exit(0))

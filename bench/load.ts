@@ -187,6 +187,8 @@ interface RunState {
   readonly window: Window
   readonly latencies: Samples
   deliveries: number
+  /** Frames received by all clients during the measured phase. */
+  frames: number
 }
 
 class Writer {
@@ -279,6 +281,9 @@ class Client {
   }
 
   private onMessage(data: Buffer) {
+    const { window } = this.run
+    const now = performance.now()
+    if (now >= window.start && now < window.end) this.run.frames++
     const message = this.room.codec.decode(data)
     switch (message.kind) {
       case 'sync-step1': {
@@ -373,6 +378,8 @@ interface RunResult {
   readonly offeredPerS: number
   readonly sentPerS: number
   readonly deliveriesPerS: number
+  /** Frames received per second by all clients (updates, echoes, awareness, acknowledgements). */
+  readonly framesPerS: number
   readonly p50: number
   readonly p95: number
   readonly p99: number
@@ -392,7 +399,11 @@ interface RunResult {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Runs `task` over `items` with at most `limit` in flight. */
-const inParallel = async <T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>) => {
+const inParallel = async <T>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<void>,
+) => {
   let next = 0
   const worker = async () => {
     while (next < items.length) {
@@ -491,7 +502,9 @@ const checkCorrectness = async (
       seen.add(id)
     }
     if (seen.size !== room.sent.size || text.length !== room.sentChars) {
-      note(`${room.name}: text has ${seen.size}/${room.sent.size} inserts, ${text.length}/${room.sentChars} chars`)
+      note(
+        `${room.name}: text has ${seen.size}/${room.sent.size} inserts, ${text.length}/${room.sentChars} chars`,
+      )
     }
     // A reader's received updates rebuild the same document.
     const reader = room.clients.find((client) => client.kept !== undefined)
@@ -541,7 +554,12 @@ const runOnce = async (
 ): Promise<RunResult> => {
   if (options.quietWaitMs > 0) await waitForQuiet(options.quietWaitMs)
   const server = await startServer(name, { profile: options.profile.includes(name) })
-  const run: RunState = { window: { start: Infinity, end: -Infinity }, latencies: new Samples(), deliveries: 0 }
+  const run: RunState = {
+    window: { start: Infinity, end: -Infinity },
+    latencies: new Samples(),
+    deliveries: 0,
+    frames: 0,
+  }
   const rooms: RoomState[] = []
   let awarenessTicker: ReturnType<typeof setInterval> | undefined
   try {
@@ -593,7 +611,10 @@ const runOnce = async (
         const tick = () => {
           sendInsert(room, writer, options.insertBytes)
           n++
-          writer.timer = setTimeout(tick, Math.max(0, writingStartedAt + phase + n * period - performance.now()))
+          writer.timer = setTimeout(
+            tick,
+            Math.max(0, writingStartedAt + phase + n * period - performance.now()),
+          )
         }
         writer.timer = setTimeout(tick, phase)
       }
@@ -621,7 +642,10 @@ const runOnce = async (
     // Drain: wait until every client holds every update (or give up after 10 s).
     const drainDeadline = performance.now() + 10_000
     const outstanding = () =>
-      clients.reduce((sum, client) => sum + Math.max(0, client.expectedOthers - client.receivedOthers), 0)
+      clients.reduce(
+        (sum, client) => sum + Math.max(0, client.expectedOthers - client.receivedOthers),
+        0,
+      )
     while (outstanding() > 0 && performance.now() < drainDeadline) await sleep(50)
     const afterLoad = server.stats()
     if (!server.alive) throw new Error(`${server.info.label} exited during the run`)
@@ -642,6 +666,7 @@ const runOnce = async (
       offeredPerS: load.rooms * options.writers * options.rate,
       sentPerS: (sentInWindow * 1000) / measuredMs,
       deliveriesPerS,
+      framesPerS: (run.frames * 1000) / measuredMs,
       p50: quantile(sorted, 0.5),
       p95: quantile(sorted, 0.95),
       p99: quantile(sorted, 0.99),
@@ -716,9 +741,13 @@ const summarize = (server: ServerName, runs: readonly RunResult[]): Summary => {
   }
 }
 
-const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : '–')
+const fixed = (value: number, digits: number) =>
+  Number.isFinite(value) ? value.toFixed(digits) : '–'
 const ratio = (value: number, reference: number | undefined) =>
-  reference === undefined || !Number.isFinite(value) || !Number.isFinite(reference) || reference === 0
+  reference === undefined ||
+  !Number.isFinite(value) ||
+  !Number.isFinite(reference) ||
+  reference === 0
     ? '–'
     : `${(value / reference).toFixed(2)}×`
 
@@ -755,13 +784,13 @@ const summaryTable = (summaries: readonly Summary[]): string => {
 
 const roundsTable = (summaries: readonly Summary[]): string => {
   const lines = [
-    '| round | server | sent/s | delivered/s | p50 / p95 / p99 / max ms | CPU % | CPU ms / 1k | RSS before → idle → after load, MB | KB/socket | load generator CPU % | other processes CPU % | correct |',
-    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| round | server | sent/s | delivered/s | frames in/s | p50 / p95 / p99 / max ms | CPU % | CPU ms / 1k | RSS before → idle → after load, MB | KB/socket | load generator CPU % | other processes CPU % | correct |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ]
   const runs = summaries.flatMap((summary) => summary.runs).sort((a, b) => a.round - b.round)
   for (const run of runs) {
     lines.push(
-      `| ${run.round} | ${run.server} | ${fixed(run.sentPerS, 0)} | ${fixed(run.deliveriesPerS, 0)} | ` +
+      `| ${run.round} | ${run.server} | ${fixed(run.sentPerS, 0)} | ${fixed(run.deliveriesPerS, 0)} | ${fixed(run.framesPerS, 0)} | ` +
         `${fixed(run.p50, 2)} / ${fixed(run.p95, 2)} / ${fixed(run.p99, 2)} / ${fixed(run.max, 1)} | ` +
         `${fixed(run.cpuPct, 1)} | ${fixed(run.cpuMsPer1000, 1)} | ` +
         `${fixed(run.rssBeforeKb / 1024, 1)} → ${fixed(run.rssIdleKb / 1024, 1)} → ${fixed(run.rssAfterLoadKb / 1024, 1)} | ` +
@@ -834,6 +863,7 @@ const main = async () => {
         runs.push(result)
         process.stdout.write(
           `round ${round} ${name.padEnd(11)} delivered ${fixed(result.deliveriesPerS, 0)}/s ` +
+            `frames ${fixed(result.framesPerS, 0)}/s ` +
             `p50/p95/p99 ${fixed(result.p50, 2)}/${fixed(result.p95, 2)}/${fixed(result.p99, 2)} ms ` +
             `cpu ${fixed(result.cpuPct, 1)}% (${fixed(result.cpuMsPer1000, 1)} ms/1k) ` +
             `rss/socket ${fixed(result.rssPerSocketKb, 1)} KB loadgen ${fixed(result.loadgenCpuPct, 0)}% others ${fixed(result.otherCpuPct, 0)}% ` +
@@ -883,13 +913,20 @@ const main = async () => {
   const resultsDir = join(BENCH_DIR, 'results')
   mkdirSync(resultsDir, { recursive: true })
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-')
-  writeFileSync(join(resultsDir, `${stamp}.json`), JSON.stringify({ command, options, runs: allRuns }, null, 2))
+  writeFileSync(
+    join(resultsDir, `${stamp}.json`),
+    JSON.stringify({ command, options, runs: allRuns }, null, 2),
+  )
   writeFileSync(join(resultsDir, `${stamp}.md`), markdown)
   if (options.writeReadme) writeReadme(markdown)
-  process.stdout.write(`\nResults: bench/results/${stamp}.md${options.writeReadme ? ' and bench/README.md' : ''}\n`)
+  process.stdout.write(
+    `\nResults: bench/results/${stamp}.md${options.writeReadme ? ' and bench/README.md' : ''}\n`,
+  )
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+  process.stderr.write(
+    `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  )
   process.exit(1)
 })

@@ -48,7 +48,8 @@ for (const file of positionals) {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile
   const byId = new Map(profile.nodes.map((node) => [node.id, node]))
   const parent = new Map<number, number>()
-  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id)
+  for (const node of profile.nodes)
+    for (const child of node.children ?? []) parent.set(child, node.id)
   // Self time per node from samples and time deltas (µs).
   const selfUs = new Map<number, number>()
   const samples = profile.samples ?? []

@@ -128,7 +128,12 @@ const freePort = (): Promise<number> =>
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Polls an HTTP path until the server answers (any status). */
-const waitForHttp = async (port: number, path: string, timeoutMs: number, exited: () => boolean) => {
+const waitForHttp = async (
+  port: number,
+  path: string,
+  timeoutMs: number,
+  exited: () => boolean,
+) => {
   const deadline = performance.now() + timeoutMs
   while (performance.now() < deadline) {
     if (exited()) throw new Error('server exited during start-up')
@@ -187,7 +192,11 @@ export const startServer = async (
   const nodeFlags: string[] = []
   if (options.profile === true) {
     mkdirSync(PROFILE_DIR, { recursive: true })
-    nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${name}-${port}.cpuprofile`)
+    nodeFlags.push(
+      '--cpu-prof',
+      `--cpu-prof-dir=${PROFILE_DIR}`,
+      `--cpu-prof-name=${name}-${port}.cpuprofile`,
+    )
   }
   const child = spawn(process.execPath, [...nodeFlags, script, ...args], {
     cwd: ROOT_DIR,

@@ -11,6 +11,7 @@ export interface ServeOptions {
   dataDir: string
   allowedOrigins: string[] | undefined
   authKeys: string | undefined
+  revocations: string | undefined
   insecure: boolean
   logLevel: string
   limits: Partial<Limits>
@@ -44,6 +45,7 @@ Options (environment variable in brackets):
   --allowed-origins <a,b>       origins allowed to connect, or * [COEDIT_ALLOWED_ORIGINS]
                                 (default: same origin and loopback origins)
   --auth-keys <jwks.json>       public keys; enables auth [COEDIT_AUTH_KEYS]
+  --revocations <file>          JSON of revoked subjects/token ids, watched [COEDIT_REVOCATIONS]
   --insecure                    allow a non-loopback host without auth [COEDIT_INSECURE=1]
   --log-level <level>           pino level [LOG_LEVEL] (default info)
 Limits:
@@ -76,6 +78,7 @@ export const parseServeOptions = (
       data: { type: 'string' },
       'allowed-origins': { type: 'string' },
       'auth-keys': { type: 'string' },
+      revocations: { type: 'string' },
       insecure: { type: 'boolean' },
       'log-level': { type: 'string' },
       ...numericOptions,
@@ -103,6 +106,7 @@ export const parseServeOptions = (
       .map((origin) => origin.trim())
       .filter(Boolean),
     authKeys: text('auth-keys', 'COEDIT_AUTH_KEYS'),
+    revocations: text('revocations', 'COEDIT_REVOCATIONS'),
     insecure: values.insecure === true || insecureEnv === '1' || insecureEnv === 'true',
     logLevel: text('log-level', 'LOG_LEVEL') ?? 'info',
     limits,

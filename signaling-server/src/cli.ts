@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { JWK } from 'jose'
 import { generateKeyPair, parseDuration, signToken } from './auth/dev-keys.js'
+import { createRevocationList } from './auth/revocation-list.js'
 import { createTokenVerifier, loadKeySet } from './auth/token-verifier.js'
 import { parseServeOptions, SERVE_USAGE } from './cli-options.js'
 import { createLogger } from './logger.js'
@@ -25,12 +26,20 @@ const serve = async (argv: readonly string[]) => {
     options.authKeys === undefined
       ? undefined
       : createTokenVerifier({ jwks: loadKeySet(options.authKeys) })
+  if (options.revocations !== undefined && auth === undefined) {
+    throw new Error('--revocations needs --auth-keys (revocation applies to tokens)')
+  }
+  const revocations =
+    options.revocations === undefined
+      ? undefined
+      : createRevocationList({ path: options.revocations, logger })
   const server = createServer({
     host: options.host,
     port: options.port,
     dataDir: options.dataDir,
     ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins }),
     ...(auth === undefined ? {} : { auth }),
+    ...(revocations === undefined ? {} : { revocations }),
     insecure: options.insecure,
     logger,
     limits: options.limits,

@@ -3,6 +3,7 @@
  * "numbers are defaults"); the CLI maps flags and environment variables onto these fields.
  */
 import type { Logger } from 'pino'
+import type { RevocationList } from './auth/revocation-list.js'
 import type { TokenVerifier } from './auth/token-verifier.js'
 import type { Storage } from './storage/storage.js'
 
@@ -69,6 +70,8 @@ export interface ServerOptions {
   allowedOrigins?: readonly string[]
   /** Verifies access tokens. Absent: the server runs open (loopback only unless `insecure`). */
   auth?: TokenVerifier
+  /** Revoked subjects and tokens; matching connections are closed with 4403 (R30). */
+  revocations?: RevocationList
   /** Allow listening on a non-loopback address without auth. Default false. */
   insecure?: boolean
   /** A pino logger, or `false` for none. Default: JSON logs to stdout at `info`. */

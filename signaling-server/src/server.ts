@@ -116,7 +116,16 @@ export const createServer = (options: ServerOptions = {}): CoeditServer => {
     logger,
     merge: mergeWorker.merge,
   })
-  const hub = createSignalHub({ limits, metrics, logger, auth })
+  const revocations = options.revocations
+  const hub = createSignalHub({ limits, metrics, logger, auth, revocations })
+  /** Grants of open relay connections, for revocation. */
+  const relayGrants = new Map<PeerSocket, TokenGrant>()
+  revocations?.onChange(() => {
+    for (const [peer, grant] of relayGrants) {
+      if (revocations.isRevoked(grant)) peer.close('forbidden', 'token revoked')
+    }
+    hub.enforceRevocations()
+  })
   const peers = new Set<PeerSocket>()
   const connectionsPerIp = new Map<string, number>()
   const acceptRate = createTokenBucket(limits.connectionsPerSecond, limits.connectionBurst)
@@ -158,6 +167,9 @@ export const createServer = (options: ServerOptions = {}): CoeditServer => {
         const reason = error instanceof AuthError ? error.code : 'unauthorized'
         return { kind: 'refused', refusal: { reason, detail: 'token rejected' } }
       }
+      if (revocations?.isRevoked(grant)) {
+        return { kind: 'refused', refusal: { reason: 'forbidden', detail: 'token revoked' } }
+      }
     }
     try {
       const room = await registry.get(target.room)
@@ -176,6 +188,7 @@ export const createServer = (options: ServerOptions = {}): CoeditServer => {
       coedit: admission.coedit,
     })
     room.join(client)
+    if (grant !== undefined) relayGrants.set(peer, grant)
     // Short-lived tokens mean something only if they end the connection: the client reconnects
     // with a fresh one (the SDK calls getToken() again).
     const expiry =
@@ -196,6 +209,7 @@ export const createServer = (options: ServerOptions = {}): CoeditServer => {
     })
     peer.ws.on('close', () => {
       clearTimeout(expiry)
+      relayGrants.delete(peer)
       room.leave(client)
     })
   }
@@ -323,6 +337,7 @@ export const createServer = (options: ServerOptions = {}): CoeditServer => {
       const flushed = await registry.flushAll(budget)
       if (!flushed) logger.error('shutdown deadline passed before storage accepted every update')
       registry.destroy()
+      revocations?.destroy()
       await mergeWorker.destroy()
       await storage.close()
       httpServer.closeAllConnections()

@@ -6,10 +6,14 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { SignJWT, importJWK, type JWK } from 'jose'
 import { encodeAwarenessFrame, encodeAwarenessUpdate } from '@coedit/sdk/protocol'
+import { writeFileSync } from 'node:fs'
+import { join as joinPath } from 'node:path'
 import WebSocket from 'ws'
 import * as Y from 'yjs'
 import { generateKeyPair, signToken } from '../src/auth/dev-keys.js'
+import { createRevocationList } from '../src/auth/revocation-list.js'
 import { createTokenVerifier } from '../src/auth/token-verifier.js'
+import { silentLogger } from '../src/logger.js'
 import { createSqliteStorage } from '../src/storage/sqlite-storage.js'
 import { connectRelay, roundTrip, type TestRelayClient } from './helpers/relay-client.js'
 import { makeDataDir, metricValue, startServer, type TestServer } from './helpers/server.js'
@@ -196,5 +200,43 @@ describe('signaling auth', () => {
     const ws = await signal(server, `?token=${await token('r', 'write')}`)
     ws.send(JSON.stringify({ type: 'publish', topic: 'r', data: {} }))
     expect(await closeCode(ws)).toBe(4403)
+  })
+})
+
+describe('revocation', () => {
+  it("closes a revoked user's relay and signaling sockets and refuses their tokens", async () => {
+    const dataDir = makeDataDir()
+    const path = joinPath(dataDir, 'revoked.json')
+    writeFileSync(path, JSON.stringify({ subjects: [] }))
+    const revocations = createRevocationList({ path, logger: silentLogger(), intervalMs: 50 })
+    const server = await startServer({
+      dataDir,
+      auth: createTokenVerifier({ jwks: publicJwks }),
+      revocations,
+    })
+    servers.push(server)
+    const as = (sub: string) =>
+      signToken({ privateJwk, room: 'r', perm: 'write', ttlSeconds: 300, sub })
+    const mallory = await join(server, 'r', await as('mallory'))
+    const alice = await join(server, 'r', await as('alice'))
+    const signal = new WebSocket(`${server.wsUrl}/signal?token=${await as('mallory')}`)
+    sockets.push(signal)
+    await new Promise((resolve) => signal.once('open', resolve))
+    signal.send(JSON.stringify({ type: 'subscribe', topics: ['r'] }))
+    signal.send(JSON.stringify({ type: 'ping' }))
+    await new Promise((resolve) => signal.once('message', resolve))
+
+    const signalClosed = new Promise<number>((resolve) => signal.once('close', resolve))
+    writeFileSync(path, JSON.stringify({ subjects: ['mallory'] }))
+    expect((await mallory.closed).code).toBe(4403)
+    expect(await signalClosed).toBe(4403)
+
+    const again = connectRelay(server.wsUrl, 'r', { token: await as('mallory') })
+    clients.push(again)
+    expect((await again.closed).code).toBe(4403)
+    // Alice is untouched and still edits.
+    alice.doc.getText('t').insert(0, 'still here')
+    await until('alice saved', () => alice.isSaved(), [[alice.events, 'saved']])
+    expect(alice.closeCode).toBeUndefined()
   })
 })

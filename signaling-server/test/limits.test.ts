@@ -246,6 +246,7 @@ describe('limits', () => {
       }
     }
     const grown = liveMemory() - before
+    console.log("DIAG", { detectedAfter, grown, slowFrames: slow.frames.length, slowBytes: slow.frames.reduce((s, f) => s + f.payload.length, 0) })
     const pushed = rounds * chunkBytes
 
     expect(detectedAfter, 'the slow consumer was closed').toBeDefined()
@@ -480,23 +481,30 @@ describe('limits', () => {
   it('closes a writer whose update would exceed maxDocumentBytes with 4413, storing and relaying nothing of it', async () => {
     const server = await start({ limits: { maxDocumentBytes: 4096 } })
     const writer = relay(server, 'capped')
+    const other = relay(server, 'capped')
     const reader = relay(server, 'capped')
-    await Promise.all([synced(writer), synced(reader)])
+    await Promise.all([synced(writer), synced(other), synced(reader)])
     writer.doc.getText('t').insert(0, 'small')
-    await textIs(reader, 't', (text) => text === 'small')
+    await textIs(other, 't', (text) => text === 'small')
 
     writer.doc.getText('t').insert(5, 'x'.repeat(8000))
     expect((await writer.closed).code).toBe(CloseCode.documentTooLarge)
     // Frames are relayed in order: once the reader has a later edit, the big one is not coming.
-    reader.doc.getText('t').insert(5, '+later')
+    other.doc.getText('t').insert(5, '+later')
+    await textIs(reader, 't', (text) => text.endsWith('+later'))
     const late = relay(server, 'capped')
     await synced(late)
     expect(late.doc.getText('t').toString()).toBe('small+later')
     expect(reader.doc.getText('t').toString()).toBe('small+later')
     expect(reader.closeCode).toBeUndefined()
+    expect(other.closeCode).toBeUndefined()
+    expect(
+      await metricValue(server.server, 'coedit_drops_total', { reason: 'document-too-large' }),
+    ).toBe(1)
 
     // Nor was it stored: a restarted server has only what was accepted.
     await server.close({ keepData: true })
+    servers.splice(servers.indexOf(server), 1)
     const restarted = await start({ dataDir: server.dataDir, limits: { maxDocumentBytes: 4096 } })
     const after = relay(restarted, 'capped')
     await synced(after)

@@ -43,6 +43,8 @@ export interface SignTokenOptions {
   ttlSeconds: number
   /** Subject (user id), if any. */
   sub?: string
+  /** Token id (`jti`), if any: lets this one token be revoked. */
+  jti?: string
 }
 
 /**
@@ -51,7 +53,7 @@ export interface SignTokenOptions {
  * unknown permission or a key that is not a private ES256/EdDSA key with a `kid`.
  */
 export const signToken = async (options: SignTokenOptions): Promise<string> => {
-  const { privateJwk, room, perm, ttlSeconds, sub } = options
+  const { privateJwk, room, perm, ttlSeconds, sub, jti } = options
   if (!(Number.isFinite(ttlSeconds) && ttlSeconds > 0)) {
     throw new Error(`ttlSeconds must be a positive number of seconds, got ${ttlSeconds}`)
   }
@@ -72,7 +74,12 @@ export const signToken = async (options: SignTokenOptions): Promise<string> => {
   const alg = algorithmOf(privateJwk)
   const key = await importJWK(privateJwk, alg)
   const iat = Math.floor(Date.now() / 1000)
-  const jwt = new SignJWT(sub === undefined ? { room, perm } : { room, perm, sub })
+  const jwt = new SignJWT({
+    room,
+    perm,
+    ...(sub === undefined ? {} : { sub }),
+    ...(jti === undefined ? {} : { jti }),
+  })
     .setProtectedHeader({ alg, kid: privateJwk.kid, typ: 'JWT' })
     .setAudience(TOKEN_AUDIENCE)
     .setIssuedAt(iat)

@@ -21,6 +21,8 @@ export interface TokenGrant {
   perm: Permission
   /** The token's subject (user id), when it has one. */
   sub?: string
+  /** The token's id (`jti`), when it has one: lets a single token be revoked. */
+  jti?: string
   /** Expiry, in seconds since the Unix epoch; the connection must not outlive it. */
   exp: number
 }
@@ -124,12 +126,15 @@ export const createTokenVerifier = (options: TokenVerifierOptions): TokenVerifie
     if (minted > maxTtl || remaining > maxTtl + tolerance) {
       throw new AuthError('unauthorized', `token rejected: lifetime exceeds ${maxTtl} s`)
     }
-    const { perm, sub } = payload
+    const { perm, sub, jti } = payload
     if (perm !== 'read' && perm !== 'write') {
       throw new AuthError('unauthorized', 'token rejected: "perm" claim must be "read" or "write"')
     }
     if (sub !== undefined && typeof sub !== 'string') {
       throw new AuthError('unauthorized', 'token rejected: "sub" claim must be a string')
+    }
+    if (jti !== undefined && typeof jti !== 'string') {
+      throw new AuthError('unauthorized', 'token rejected: "jti" claim must be a string')
     }
     const rooms = roomsOf(payload)
     if (rooms === undefined) {
@@ -138,7 +143,10 @@ export const createTokenVerifier = (options: TokenVerifierOptions): TokenVerifie
     if (!rooms.includes(room)) {
       throw new AuthError('forbidden', 'token is not valid for this room')
     }
-    return sub === undefined ? { room, perm, exp } : { room, perm, sub, exp }
+    const grant: TokenGrant = { room, perm, exp }
+    if (sub !== undefined) grant.sub = sub
+    if (jti !== undefined) grant.jti = jti
+    return grant
   }
 
   return { verify }

@@ -14,7 +14,8 @@ import {
   type SignalingClientMessage,
 } from '@coedit/sdk/protocol'
 import type { Logger } from 'pino'
-import { AuthError, type TokenVerifier } from '../auth/token-verifier.js'
+import type { RevocationList } from '../auth/revocation-list.js'
+import { AuthError, type TokenGrant, type TokenVerifier } from '../auth/token-verifier.js'
 import type { PeerSocket } from '../connection/peer-socket.js'
 import type { Limits } from '../config.js'
 import type { Metrics } from '../metrics.js'
@@ -24,6 +25,8 @@ export interface SignalClient {
   /** Token presented at connect time (query or subprotocol); never logged. */
   readonly token: string | undefined
   readonly topics: Set<string>
+  /** Grants that admitted this connection's topics (checked again when revocations change). */
+  readonly grants: TokenGrant[]
   /** Serialises message handling while token checks are in flight. */
   queue: Promise<void>
 }
@@ -32,6 +35,8 @@ export interface SignalHub {
   join(peer: PeerSocket, token: string | undefined): SignalClient
   receive(client: SignalClient, data: Buffer, isBinary: boolean): void
   leave(client: SignalClient): void
+  /** Closes connections holding a revoked grant. */
+  enforceRevocations(): void
   readonly topicCount: number
 }
 
@@ -40,8 +45,10 @@ export const createSignalHub = (deps: {
   metrics: Metrics
   logger: Logger
   auth: TokenVerifier | undefined
+  revocations: RevocationList | undefined
 }): SignalHub => {
-  const { limits, metrics, logger, auth } = deps
+  const { limits, metrics, logger, auth, revocations } = deps
+  const clients = new Set<SignalClient>()
   const topics = new Map<string, Set<SignalClient>>()
 
   const unsubscribe = (client: SignalClient, topic: string) => {
@@ -53,13 +60,15 @@ export const createSignalHub = (deps: {
   }
 
   /** Throws AuthError unless `token` grants write access to `topic`. */
-  const authorise = async (token: string | undefined, topic: string) => {
+  const authorise = async (client: SignalClient, token: string | undefined, topic: string) => {
     if (auth === undefined) return
     if (token === undefined) throw new AuthError('unauthorized', 'a token is required')
     const grant = await auth.verify(token, topic)
     if (grant.perm !== 'write') {
       throw new AuthError('forbidden', 'signaling requires write permission')
     }
+    if (revocations?.isRevoked(grant)) throw new AuthError('forbidden', 'token revoked')
+    client.grants.push(grant)
   }
 
   const handle = async (client: SignalClient, message: SignalingClientMessage) => {
@@ -76,7 +85,7 @@ export const createSignalHub = (deps: {
         if (auth !== undefined) {
           // Only with auth does subscribing wait: without it, a publish in the same TCP chunk
           // must see the subscription (stock clients subscribe and announce back to back).
-          for (const topic of fresh) await authorise(message.token ?? client.token, topic)
+          for (const topic of fresh) await authorise(client, message.token ?? client.token, topic)
           if (!client.peer.open) return
         }
         for (const topic of fresh) {
@@ -121,7 +130,15 @@ export const createSignalHub = (deps: {
 
   return {
     join(peer, token) {
-      return { peer, token, topics: new Set(), queue: Promise.resolve() }
+      const client: SignalClient = {
+        peer,
+        token,
+        topics: new Set(),
+        grants: [],
+        queue: Promise.resolve(),
+      }
+      clients.add(client)
+      return client
     },
     receive(client, data, isBinary) {
       if (!client.peer.admit(data.length)) return
@@ -143,7 +160,16 @@ export const createSignalHub = (deps: {
         .catch((error: unknown) => fail(client, error))
     },
     leave(client) {
+      clients.delete(client)
       for (const topic of [...client.topics]) unsubscribe(client, topic)
+    },
+    enforceRevocations() {
+      if (revocations === undefined) return
+      for (const client of clients) {
+        if (client.grants.some((grant) => revocations.isRevoked(grant))) {
+          client.peer.close('forbidden', 'token revoked')
+        }
+      }
     },
     get topicCount() {
       return topics.size
