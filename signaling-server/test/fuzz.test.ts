@@ -108,46 +108,51 @@ const nearSignalingMessage = (rng: Rng): Record<string, unknown> => {
   return message
 }
 
-/** Real y-websocket frames (as y-protocols encodes them), to truncate and corrupt. */
+/**
+ * Real y-websocket frames (as y-protocols encodes them) from a few source documents, to truncate
+ * and corrupt. Several documents, so that many updates are new to the server: a corrupt update
+ * whose structs the server already has changes nothing, whatever its damage.
+ */
 const realRelayFrames = (rng: Rng): Uint8Array[] => {
-  const doc = new Y.Doc()
-  doc.clientID = 1 + int(rng, 2 ** 30)
-  const frames: Uint8Array[] = []
-  const syncFrame = (write: (encoder: encoding.Encoder) => void) => {
-    const encoder = encoding.createEncoder()
-    encoding.writeVarUint(encoder, RelayMessageType.sync)
-    write(encoder)
-    frames.push(encoding.toUint8Array(encoder))
-  }
-  doc.on('update', (update: Uint8Array) =>
-    syncFrame((encoder) => syncProtocol.writeUpdate(encoder, update)),
-  )
-  const text = doc.getText('t')
-  for (let i = 0; i < 12; i++) {
-    if (text.length > 0 && rng() < 0.3) {
-      const at = int(rng, text.length)
-      text.delete(at, 1 + int(rng, Math.min(5, text.length - at)))
-    } else if (text.length > 0 && rng() < 0.2) {
-      text.format(0, 1 + int(rng, text.length), { bold: rng() < 0.5 ? true : null })
-    } else {
-      text.insert(int(rng, text.length + 1), randomString(rng, 12))
+  const frames: Uint8Array[] = [Uint8Array.of(RelayMessageType.queryAwareness)]
+  for (let source = 0; source < 6; source++) {
+    const doc = new Y.Doc()
+    doc.clientID = 1 + int(rng, 2 ** 30)
+    const syncFrame = (write: (encoder: encoding.Encoder) => void) => {
+      const encoder = encoding.createEncoder()
+      encoding.writeVarUint(encoder, RelayMessageType.sync)
+      write(encoder)
+      frames.push(encoding.toUint8Array(encoder))
     }
-    if (rng() < 0.3) doc.getMap('m').set(randomString(rng, 4), randomJson(rng))
+    doc.on('update', (update: Uint8Array) =>
+      syncFrame((encoder) => syncProtocol.writeUpdate(encoder, update)),
+    )
+    const text = doc.getText('t')
+    for (let i = 0; i < 12; i++) {
+      if (text.length > 0 && rng() < 0.3) {
+        const at = int(rng, text.length)
+        text.delete(at, 1 + int(rng, Math.min(5, text.length - at)))
+      } else if (text.length > 0 && rng() < 0.2) {
+        text.format(0, 1 + int(rng, text.length), { bold: rng() < 0.5 ? true : null })
+      } else {
+        text.insert(int(rng, text.length + 1), randomString(rng, 12))
+      }
+      if (rng() < 0.3) doc.getMap('m').set(randomString(rng, 4), randomJson(rng))
+    }
+    syncFrame((encoder) => syncProtocol.writeSyncStep1(encoder, doc))
+    syncFrame((encoder) => syncProtocol.writeSyncStep2(encoder, doc))
+    const awareness = new awarenessProtocol.Awareness(doc)
+    awareness.setLocalState({ user: { name: randomString(rng, 8), color: '#0af' }, n: int(rng, 99) })
+    const encoder = encoding.createEncoder()
+    encoding.writeVarUint(encoder, RelayMessageType.awareness)
+    encoding.writeVarUint8Array(
+      encoder,
+      awarenessProtocol.encodeAwarenessUpdate(awareness, [doc.clientID]),
+    )
+    frames.push(encoding.toUint8Array(encoder))
+    awareness.destroy()
+    doc.destroy()
   }
-  syncFrame((encoder) => syncProtocol.writeSyncStep1(encoder, doc))
-  syncFrame((encoder) => syncProtocol.writeSyncStep2(encoder, doc))
-  const awareness = new awarenessProtocol.Awareness(doc)
-  awareness.setLocalState({ user: { name: randomString(rng, 8), color: '#0af' }, n: int(rng, 99) })
-  const encoder = encoding.createEncoder()
-  encoding.writeVarUint(encoder, RelayMessageType.awareness)
-  encoding.writeVarUint8Array(
-    encoder,
-    awarenessProtocol.encodeAwarenessUpdate(awareness, [doc.clientID]),
-  )
-  frames.push(encoding.toUint8Array(encoder))
-  frames.push(Uint8Array.of(RelayMessageType.queryAwareness))
-  awareness.destroy()
-  doc.destroy()
   return frames
 }
 

@@ -104,6 +104,34 @@ describe('saved acknowledgements', () => {
     await saved(client)
   })
 
+  it('announces the state of the batch written, not edits that arrived during the write', async () => {
+    const dir = makeDataDir()
+    const storage = createGatedStorage(dir)
+    const server = await setup(storage)
+    const a = await join(server, 'r')
+    const b = await join(server, 'r')
+    const observer = await join(server, 'r')
+    await Promise.all([saved(a), saved(b), saved(observer)])
+    storage.setMode('stall')
+    const first = storage.blockedWrite()
+    a.doc.getText('t').insert(0, 'a')
+    await first
+    // b's edit arrives while a's batch is being written: it belongs to the next batch.
+    b.doc.getText('t').insert(0, 'b')
+    await until('observer has both', () => observer.doc.getText('t').length === 2, [
+      [observer.doc, 'update'],
+    ])
+    const second = storage.blockedWrite()
+    const savedAfterFirst = new Promise<void>((resolve) => observer.events.once('saved', resolve))
+    storage.releaseOne()
+    await savedAfterFirst
+    // The observer holds b's edit, which is not durable yet: it must not look saved.
+    expect(observer.isSaved()).toBe(false)
+    await second
+    storage.setMode('open')
+    await saved(observer)
+  })
+
   it('acknowledges a duplicate only after the original is durable', async () => {
     const dir = makeDataDir()
     const storage = createGatedStorage(dir)

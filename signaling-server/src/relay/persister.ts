@@ -14,6 +14,11 @@ import type { Storage } from '../storage/storage.js'
 export interface FlushResult<T> {
   /** The updates that became durable. */
   readonly updates: readonly Uint8Array[]
+  /**
+   * What `captureState` returned when this batch was taken: everything applied up to then is in
+   * this batch or an earlier, already durable one (the room passes its state vector).
+   */
+  readonly state: Uint8Array
   /** Per target, the highest message sequence number now durable. */
   readonly acks: ReadonlyMap<T, number>
 }
@@ -39,10 +44,12 @@ export const createRoomPersister = <T>(options: {
   settings: PersistenceOptions
   metrics: Metrics
   logger: Logger
+  /** Called when a batch is taken, before it is written. */
+  captureState: () => Uint8Array
   /** Called after each successful flush, before the next batch starts. */
   onDurable: (result: FlushResult<T>) => void
 }): RoomPersister<T> => {
-  const { room, storage, settings, metrics, logger, onDurable } = options
+  const { room, storage, settings, metrics, logger, onDurable, captureState } = options
   let pending: Uint8Array[] = []
   let pendingAcks = new Map<T, number>()
   let timer: ReturnType<typeof setTimeout> | null = null
@@ -77,13 +84,14 @@ export const createRoomPersister = <T>(options: {
       const acks = pendingAcks
       pending = []
       pendingAcks = new Map()
+      const state = captureState()
       const started = performance.now()
       try {
         if (batch.length > 0) await storage.appendUpdates(room, batch)
         metrics.persistSeconds.observe((performance.now() - started) / 1000)
         if (failures > 0) logger.info({ room, failures }, 'storage recovered')
         failures = 0
-        onDurable({ updates: batch, acks })
+        onDurable({ updates: batch, acks, state })
       } catch (error) {
         failures++
         metrics.persistErrors.inc()

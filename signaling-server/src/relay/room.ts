@@ -146,8 +146,8 @@ export const createRoom = (name: string, stored: StoredRoom, deps: RoomDeps): Ro
     if (due) void compact()
   }
 
-  const onDurable = ({ updates, acks }: FlushResult<RelayClient>) => {
-    persistedStateVector = stateVectorAtFlush
+  const onDurable = ({ updates, acks, state }: FlushResult<RelayClient>) => {
+    persistedStateVector = state
     for (const [client, seq] of acks) client.durable = Math.max(client.durable, seq)
     for (const client of clients) if (client.coedit) sendSaved(client)
     if (updates.length > 0) {
@@ -157,25 +157,21 @@ export const createRoom = (name: string, stored: StoredRoom, deps: RoomDeps): Ro
     }
   }
 
-  // The state vector to announce after a flush is the one at the moment the batch was taken:
-  // everything applied up to then is in this batch or an earlier, already durable one.
-  let stateVectorAtFlush = persistedStateVector
   const persister: RoomPersister<RelayClient> = createRoomPersister<RelayClient>({
     room: name,
     storage,
     settings: persistence,
     metrics,
     logger,
+    // The state vector announced after a flush is the one when its batch was taken: updates
+    // that arrive while a write is in flight belong to the next batch.
+    captureState: () => Y.encodeStateVector(doc),
     onDurable,
   })
-  const takeStateVector = () => {
-    stateVectorAtFlush = Y.encodeStateVector(doc)
-  }
 
   doc.on('update', (update: Uint8Array) => {
     storedBytes += update.length
     persister.append(update)
-    takeStateVector()
     if (applying !== null) applying.effective.push(update)
     else broadcast(encodeSyncUpdate(update))
   })

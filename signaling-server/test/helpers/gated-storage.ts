@@ -11,6 +11,8 @@ export interface GatedStorage extends Storage {
   /** 'open': pass through; 'fail': writes reject; 'stall': writes wait until reopened. */
   mode: 'open' | 'fail' | 'stall'
   setMode(mode: 'open' | 'fail' | 'stall'): void
+  /** Lets the oldest stalled write through; the gate stays as it is for the next ones. */
+  releaseOne(): void
   /** Resolves when a write was attempted while the gate is not open. */
   blockedWrite(): Promise<void>
 }
@@ -36,6 +38,9 @@ export const createGatedStorage = (dir: string): GatedStorage => {
         stalled = []
         for (const resume of waiting) resume()
       }
+    },
+    releaseOne() {
+      stalled.shift()?.()
     },
     blockedWrite: () => new Promise((resolve) => blockedWaiters.push(resolve)),
     async loadRoom(room) {
