@@ -6,73 +6,22 @@
  * group-commit window far longer than the test: nothing is durable until the shutdown flushes it,
  * so an edit lost on the way out shows up after the restart.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { connectRelay, type TestRelayClient } from './helpers/relay-client.js'
+import { startServerProcess, stopAllServerProcesses } from './helpers/server-process.js'
 import { until } from './helpers/wait.js'
 
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const CLI = fileURLToPath(new URL('../bin/coedit-server.js', import.meta.url))
-
-interface Exit {
-  readonly code: number | null
-  readonly signal: NodeJS.Signals | null
-}
-
-interface ServerProcess {
-  readonly child: ChildProcess
-  readonly wsUrl: string
-  readonly exited: Promise<Exit>
-}
-
-const children = new Set<ChildProcess>()
 const dirs: string[] = []
 const clients: TestRelayClient[] = []
 const timers: ReturnType<typeof setInterval>[] = []
 
-/** Runs `coedit-server` as a child process; resolves once it printed the URL it listens on. */
-const startServerProcess = (args: readonly string[]): Promise<ServerProcess> => {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  children.add(child)
-  const exited = new Promise<Exit>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  )
-  let output = ''
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL printed:\n${output}`)), 20_000)
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString()
-      const url = /Coedit server running at (http:\/\/\S+)/.exec(output)?.[1]
-      if (url === undefined) return
-      clearTimeout(timer)
-      resolve({ child, wsUrl: url.replace(/^http/, 'ws'), exited })
-    })
-    void exited.then((exit) => {
-      clearTimeout(timer)
-      reject(new Error(`server exited (${exit.code ?? exit.signal}) before listening:\n${output}`))
-    })
-  })
-}
-
 afterEach(async () => {
   for (const timer of timers.splice(0)) clearInterval(timer)
   for (const client of clients.splice(0)) client.ws.terminate()
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exit = new Promise((resolve) => child.once('exit', resolve))
-      child.kill('SIGKILL')
-      await exit
-    }
-  }
-  children.clear()
+  await stopAllServerProcesses()
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
 
