@@ -46,6 +46,25 @@ describe('rooms', () => {
     for (const client of joiners) expect(client.doc.getText('t').toString()).toBe('seeded')
   })
 
+  it('serves a room whose stored log holds a damaged row, skipping only that row', async () => {
+    const dataDir = makeDataDir()
+    const seed = new Y.Doc()
+    seed.getText('t').insert(0, 'intact')
+    const seeder = createSqliteStorage({ dir: dataDir })
+    const valid = Y.encodeStateAsUpdate(seed)
+    await seeder.appendUpdates('damaged', [valid, valid.slice(0, 5)])
+    await seeder.close()
+
+    const server = await startServer({ dataDir })
+    servers.push(server)
+    const client = join(server, 'damaged')
+    await synced(client)
+    expect(client.doc.getText('t').toString()).toBe('intact')
+    expect(
+      await metricValue(server.server, 'coedit_drops_total', { reason: 'corrupt-stored-update' }),
+    ).toBe(1)
+  })
+
   it('compacts while clients write, loses nothing, and keeps stored bytes within 3x the state', async () => {
     const dataDir = makeDataDir()
     const server = await startServer({

@@ -30,6 +30,7 @@ import type { MergeUpdates, Storage, StoredRoom } from '../storage/storage.js'
 import { createAwarenessRegistry, type AwarenessRegistry } from './awareness-registry.js'
 import { createRoomPersister, type FlushResult, type RoomPersister } from './persister.js'
 import type { RelayClient } from './relay-client.js'
+import { validateUpdate } from './validate-update.js'
 
 /** Empty awareness update: a harmless message that keeps stock clients' watchdogs quiet. */
 const KEEPALIVE_FRAME = encodeAwarenessFrame(encodeAwarenessUpdate([]))
@@ -77,9 +78,18 @@ export interface RoomDeps {
 export const createRoom = (name: string, stored: StoredRoom, deps: RoomDeps): Room => {
   const { storage, limits, persistence, metrics, logger } = deps
   const doc = new Y.Doc({ gc: true })
-  // Loading applies stored updates before any listener exists: they are already durable.
+  // Loading applies stored updates before any listener exists: they are already durable. A row
+  // that cannot be applied (written before updates were validated, or damaged on disk) is
+  // skipped and reported, rather than making the whole room unavailable forever.
   doc.transact(() => {
-    for (const update of stored.updates) Y.applyUpdate(doc, update)
+    stored.updates.forEach((update, index) => {
+      try {
+        Y.applyUpdate(doc, update)
+      } catch (error) {
+        metrics.drops.labels('corrupt-stored-update').inc()
+        logger.error({ room: name, index, err: error }, 'skipping a stored update that fails')
+      }
+    })
   })
   const clients = new Set<RelayClient>()
   let reservations = 0
@@ -193,6 +203,8 @@ export const createRoom = (name: string, stored: StoredRoom, deps: RoomDeps): Ro
       client.peer.close('documentTooLarge', `room would exceed ${limits.maxDocumentBytes} bytes`)
       return
     }
+    // Throws bad-message (caught in `receive`) before the document is touched.
+    validateUpdate(doc, update)
     // Forwarding the received frame is exact only when nothing was pending before: then the
     // effective update is contained in what was received.
     const current = { frame, forwardable: isUpdate && !hasPending(), effective: [] as Uint8Array[] }
