@@ -27,6 +27,7 @@ import {
 import { createTokenBucket } from './limits/token-bucket.js'
 import { createLogger, silentLogger } from './logger.js'
 import { createMetrics, type Metrics } from './metrics.js'
+import { createGroupCommit } from './relay/group-commit.js'
 import { createRelayClient } from './relay/relay-client.js'
 import { createRoomRegistry } from './relay/room-registry.js'
 import type { Room } from './relay/room.js'
@@ -108,6 +109,7 @@ export const createServer = (options: ServerOptions = {}): CoeditServer => {
   const metrics = createMetrics()
   const storage = options.storage ?? createSqliteStorage({ dir: options.dataDir ?? './data' })
   const mergeWorker = createMergeWorker()
+  const commit = createGroupCommit({ storage, settings: persistence, metrics, logger })
   const registry = createRoomRegistry({
     storage,
     limits,
@@ -115,6 +117,7 @@ export const createServer = (options: ServerOptions = {}): CoeditServer => {
     metrics,
     logger,
     merge: mergeWorker.merge,
+    commit,
   })
   const revocations = options.revocations
   const hub = createSignalHub({ limits, metrics, logger, auth, revocations })
@@ -220,9 +223,9 @@ export const createServer = (options: ServerOptions = {}): CoeditServer => {
     peer.ws.on('close', () => hub.leave(client))
   }
 
-  const open = (ws: WebSocket, ip: string, admission: Admission) => {
+  const open = (ws: WebSocket, socket: Duplex, ip: string, admission: Admission) => {
     const endpoint = admission.kind === 'relay' ? 'relay' : 'signal'
-    const peer = createPeerSocket({ ws, endpoint, ip, limits, metrics, logger })
+    const peer = createPeerSocket({ ws, socket, endpoint, ip, limits, metrics, logger })
     peers.add(peer)
     metrics.connections.labels(endpoint).inc()
     ws.on('error', (error) => logger.info({ conn: peer.id, err: error }, 'socket error'))
@@ -269,7 +272,7 @@ export const createServer = (options: ServerOptions = {}): CoeditServer => {
           if (admission.kind === 'relay') admission.room.release()
           return
         }
-        wss.handleUpgrade(request, socket, head, (ws) => open(ws, ip, admission))
+        wss.handleUpgrade(request, socket, head, (ws) => open(ws, socket, ip, admission))
       })
       .catch((error: unknown) => {
         logger.error({ err: error }, 'upgrade failed')
@@ -337,6 +340,7 @@ export const createServer = (options: ServerOptions = {}): CoeditServer => {
       const flushed = await registry.flushAll(budget)
       if (!flushed) logger.error('shutdown deadline passed before storage accepted every update')
       registry.destroy()
+      commit.destroy()
       revocations?.destroy()
       await mergeWorker.destroy()
       await storage.close()

@@ -159,6 +159,24 @@ describe('createSqliteStorage', () => {
     expect(await storage.roomStats('nobody')).toEqual({ bytes: 0, logCount: 0 })
   })
 
+  it("appends several rooms' batches in one transaction, all or nothing", async () => {
+    const storage = openStorage(tempDir())
+    await storage.appendBatches([
+      { room: 'a', updates: [bytes(1), bytes(2)] },
+      { room: 'b', updates: [bytes(3)] },
+    ])
+    expect((await storage.loadRoom('a')).updates).toEqual([bytes(1), bytes(2)])
+    expect((await storage.loadRoom('b')).updates).toEqual([bytes(3)])
+    // A value SQLite cannot bind fails the statement: nothing of the transaction may remain.
+    const poisoned = [
+      { room: 'a', updates: [bytes(4)] },
+      { room: 'c', updates: [{} as unknown as Uint8Array] },
+    ]
+    await expect(storage.appendBatches(poisoned)).rejects.toThrow()
+    expect((await storage.loadRoom('a')).updates).toEqual([bytes(1), bytes(2)])
+    expect((await storage.loadRoom('c')).updates).toEqual([])
+  })
+
   it('keeps the log and the snapshot across close and reopen, in WAL mode', async () => {
     const dir = path.join(tempDir(), 'nested', 'data')
     const { doc, updates } = recordEditing(300)

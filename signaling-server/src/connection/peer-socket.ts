@@ -5,7 +5,9 @@
  */
 import { CloseCode, type CloseReason } from '@coedit/sdk/protocol'
 import type { Logger } from 'pino'
+import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
+import type { PreparedFrame } from './frame.js'
 import type { Limits } from '../config.js'
 import { createTokenBucket, type TokenBucket } from '../limits/token-bucket.js'
 import type { Endpoint, Metrics } from '../metrics.js'
@@ -23,6 +25,11 @@ export interface PeerSocket {
   lastPingAt: number
   /** Sends one frame; closes the connection as a slow consumer past the buffer cap. */
   send(frame: Uint8Array | string): void
+  /**
+   * Writes a frame prepared once for many recipients (a broadcast), with the same buffer cap.
+   * Not counted in metrics: the broadcaster counts once for all recipients.
+   */
+  sendPrepared(frame: PreparedFrame): void
   /** Charges one received frame against the rate limits; closes the connection if over. */
   admit(bytes: number): boolean
   /** Closes with a named code (counted in metrics) and an optional human reason. */
@@ -36,6 +43,8 @@ let nextId = 1
 
 export const createPeerSocket = (options: {
   ws: WebSocket
+  /** The upgraded TCP socket under `ws` (for prepared frames). */
+  socket: Duplex
   endpoint: Endpoint
   ip: string
   limits: Limits
@@ -74,6 +83,15 @@ export const createPeerSocket = (options: {
       peer.lastSentAt = performance.now()
       messagesOut.inc()
       bytesOut.inc(frame.length)
+    },
+    sendPrepared(frame) {
+      if (!peer.open) return
+      if (ws.bufferedAmount + frame.wire.length > limits.maxBufferedBytes) {
+        peer.close('slowConsumer', 'send buffer full')
+        return
+      }
+      options.socket.write(frame.wire)
+      peer.lastSentAt = performance.now()
     },
     admit(size) {
       messagesIn.inc()

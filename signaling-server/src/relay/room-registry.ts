@@ -6,6 +6,7 @@ import type { Logger } from 'pino'
 import type { Limits, PersistenceOptions } from '../config.js'
 import type { Metrics } from '../metrics.js'
 import type { MergeUpdates, Storage } from '../storage/storage.js'
+import type { GroupCommit } from './group-commit.js'
 import { createRoom, type Room } from './room.js'
 
 export interface RoomRegistry {
@@ -32,6 +33,7 @@ export const createRoomRegistry = (deps: {
   metrics: Metrics
   logger: Logger
   merge: MergeUpdates
+  commit: GroupCommit
 }): RoomRegistry => {
   const { storage, persistence, metrics, logger } = deps
   const rooms = new Map<string, Room>()

@@ -25,9 +25,11 @@ import {
 import type { Logger } from 'pino'
 import * as Y from 'yjs'
 import type { Limits, PersistenceOptions } from '../config.js'
+import { prepareBinaryFrame } from '../connection/frame.js'
 import type { Metrics } from '../metrics.js'
 import type { MergeUpdates, Storage, StoredRoom } from '../storage/storage.js'
 import { createAwarenessRegistry, type AwarenessRegistry } from './awareness-registry.js'
+import type { GroupCommit } from './group-commit.js'
 import { createRoomPersister, type FlushResult, type RoomPersister } from './persister.js'
 import type { RelayClient } from './relay-client.js'
 import { validateUpdate } from './validate-update.js'
@@ -69,6 +71,8 @@ export interface RoomDeps {
   metrics: Metrics
   logger: Logger
   merge: MergeUpdates
+  /** The server-wide group commit every room's updates go through. */
+  commit: GroupCommit
   /** Called when the last client leaves and nobody is about to join (the registry unloads). */
   onEmpty: (room: Room) => void
   /** Called when a client joins an empty room (cancels a pending unload). */
@@ -109,8 +113,15 @@ export const createRoom = (name: string, stored: StoredRoom, deps: RoomDeps): Ro
    */
   let applying: { frame: Uint8Array; forwardable: boolean; effective: Uint8Array[] } | null = null
 
+  const messagesOut = metrics.messagesOut.labels('relay')
+  const bytesOut = metrics.bytesOut.labels('relay')
+  /** Sends one frame to every client: framed once, counted once (see connection/frame.ts). */
   const broadcast = (frame: Uint8Array) => {
-    for (const client of clients) client.peer.send(frame)
+    if (clients.size === 0) return
+    const prepared = prepareBinaryFrame(frame)
+    for (const client of clients) client.peer.sendPrepared(prepared)
+    messagesOut.inc(clients.size)
+    bytesOut.inc(clients.size * frame.length)
   }
 
   const sendSaved = (client: RelayClient) => {
@@ -169,10 +180,7 @@ export const createRoom = (name: string, stored: StoredRoom, deps: RoomDeps): Ro
 
   const persister: RoomPersister<RelayClient> = createRoomPersister<RelayClient>({
     room: name,
-    storage,
-    settings: persistence,
-    metrics,
-    logger,
+    commit: deps.commit,
     // The state vector announced after a flush is the one when its batch was taken: updates
     // that arrive while a write is in flight belong to the next batch.
     captureState: () => Y.encodeStateVector(doc),
@@ -324,7 +332,9 @@ export const createRoom = (name: string, stored: StoredRoom, deps: RoomDeps): Ro
       if (logRows > 0) await compact()
     },
     destroy() {
-      persister.destroy()
+      if (persister.backlog > 0) {
+        logger.error({ room: name, backlog: persister.backlog }, 'room closed with unsaved updates')
+      }
       doc.destroy()
     },
   }

@@ -13,7 +13,13 @@ import fs from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { CoeditError } from '@coedit/sdk/protocol'
-import type { CompactionResult, MergeUpdates, Storage, StoredRoom } from './storage.js'
+import type {
+  CompactionResult,
+  MergeUpdates,
+  RoomBatch,
+  Storage,
+  StoredRoom,
+} from './storage.js'
 
 export interface SqliteStorageOptions {
   /** Directory of the database file; created (with parents) if missing. */
@@ -144,6 +150,12 @@ export const createSqliteStorage = (options: SqliteStorageOptions): Storage => {
     for (const update of updates) insertUpdate.run(room, update)
   })
 
+  const appendMany = db.transaction((batches: readonly RoomBatch[]) => {
+    for (const { room, updates } of batches) {
+      for (const update of updates) insertUpdate.run(room, update)
+    }
+  })
+
   // One read transaction, so that the snapshot and the log come from the same moment even if
   // another process compacts in between (else rows could be seen in neither or in both).
   const readRoom = db.transaction((room: string) => ({
@@ -192,6 +204,12 @@ export const createSqliteStorage = (options: SqliteStorageOptions): Storage => {
     appendBatch.immediate(room, updates)
   }
 
+  const appendBatches = async (batches: readonly RoomBatch[]): Promise<void> => {
+    assertOpen()
+    if (batches.length === 0) return
+    appendMany.immediate(batches)
+  }
+
   const compact = async (room: string, merge: MergeUpdates): Promise<CompactionResult> => {
     assertOpen()
     const { snapshot, log } = readRoom(room)
@@ -237,5 +255,5 @@ export const createSqliteStorage = (options: SqliteStorageOptions): Storage => {
     db.close()
   }
 
-  return { loadRoom, appendUpdates, compact, roomStats, healthy, close }
+  return { loadRoom, appendUpdates, appendBatches, compact, roomStats, healthy, close }
 }

@@ -13,6 +13,12 @@
  * - Nothing here is called to propagate edits (no polling); it is read once per room load.
  */
 
+/** Updates for one room's log. */
+export interface RoomBatch {
+  readonly room: string
+  readonly updates: readonly Uint8Array[]
+}
+
 /** A room's stored content in storage order: the snapshot (if any) first, then the log. */
 export interface StoredRoom {
   readonly updates: Uint8Array[]
@@ -41,6 +47,11 @@ export interface Storage {
   loadRoom(room: string): Promise<StoredRoom>
   /** Appends a batch of updates to the room's log in one durable transaction. */
   appendUpdates(room: string, updates: readonly Uint8Array[]): Promise<void>
+  /**
+   * Appends batches of several rooms in one durable transaction (server-wide group commit: one
+   * commit, one fsync, for every room that changed within the window). All or nothing.
+   */
+  appendBatches(batches: readonly RoomBatch[]): Promise<void>
   /** Merges the snapshot and current log into a new snapshot (see the contract above). */
   compact(room: string, merge: MergeUpdates): Promise<CompactionResult>
   /** Stored bytes and log rows of a room, without reading the updates. */

@@ -52,6 +52,11 @@ export const createGatedStorage = (dir: string): GatedStorage => {
       storage.appends++
       return inner.appendUpdates(room, updates)
     },
+    async appendBatches(batches) {
+      await gate()
+      storage.appends++
+      return inner.appendBatches(batches)
+    },
     async compact(room, merge) {
       await gate()
       return inner.compact(room, merge)
