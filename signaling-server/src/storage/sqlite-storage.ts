@@ -13,13 +13,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { CoeditError } from '@coedit/sdk/protocol'
-import type {
-  CompactionResult,
-  MergeUpdates,
-  RoomBatch,
-  Storage,
-  StoredRoom,
-} from './storage.js'
+import type { CompactionResult, MergeUpdates, RoomBatch, Storage, StoredRoom } from './storage.js'
 
 export interface SqliteStorageOptions {
   /** Directory of the database file; created (with parents) if missing. */
