@@ -246,38 +246,60 @@ export const createServer = (options: ServerOptions = {}): CoeditServer => {
     else openSignal(peer, admission.token)
   }
 
-  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', (error) => logger.debug({ err: error }, 'upgrade socket error'))
-    const refuse = (status: number, reason: string, headers?: string) => {
-      metrics.rejectedUpgrades.labels(reason).inc()
-      rejectUpgrade(socket, status, headers)
-    }
-    if (closing) return refuse(503, 'closing', 'Retry-After: 1\r\n')
-    const parsed = parseUpgradeRequest(request)
-    if (!parsed.ok) return refuse(parsed.status, 'bad-request')
-    if (!isOriginAllowed(request, options.allowedOrigins)) return refuse(403, 'origin')
-    const ip = request.socket.remoteAddress ?? 'unknown'
-    const count = connectionsPerIp.get(ip) ?? 0
-    if (count >= limits.maxConnectionsPerIp) return refuse(429, 'per-ip')
-    if (!acceptRate.take()) return refuse(503, 'rate', 'Retry-After: 1\r\n')
-    connectionsPerIp.set(ip, count + 1)
+  const onSocketError = (error: Error) => logger.debug({ err: error }, 'upgrade socket error')
+
+  /**
+   * Counts the socket against its IP until it closes. Deliberately its own function: a closure
+   * created inside `onUpgrade` would share that scope and keep the upgrade request (headers,
+   * parser state) alive for the connection's whole life — kilobytes per idle socket.
+   */
+  const trackConnection = (socket: Duplex, ip: string) => {
+    connectionsPerIp.set(ip, (connectionsPerIp.get(ip) ?? 0) + 1)
     socket.once('close', () => {
       const left = (connectionsPerIp.get(ip) ?? 1) - 1
       if (left <= 0) connectionsPerIp.delete(ip)
       else connectionsPerIp.set(ip, left)
     })
-    admit(parsed.target)
-      .then((admission) => {
-        if (socket.destroyed) {
-          if (admission.kind === 'relay') admission.room.release()
-          return
-        }
-        wss.handleUpgrade(request, socket, head, (ws) => open(ws, socket, ip, admission))
-      })
-      .catch((error: unknown) => {
-        logger.error({ err: error }, 'upgrade failed')
-        socket.destroy()
-      })
+  }
+
+  const refuseUpgrade = (socket: Duplex, status: number, reason: string, headers?: string) => {
+    metrics.rejectedUpgrades.labels(reason).inc()
+    rejectUpgrade(socket, status, headers)
+  }
+
+  const completeUpgrade = async (
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    ip: string,
+    target: UpgradeTarget,
+  ) => {
+    const admission = await admit(target)
+    if (socket.destroyed) {
+      if (admission.kind === 'relay') admission.room.release()
+      return
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => open(ws, socket, ip, admission))
+  }
+
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', onSocketError)
+    if (closing) return refuseUpgrade(socket, 503, 'closing', 'Retry-After: 1\r\n')
+    const parsed = parseUpgradeRequest(request)
+    if (!parsed.ok) return refuseUpgrade(socket, parsed.status, 'bad-request')
+    if (!isOriginAllowed(request, options.allowedOrigins)) {
+      return refuseUpgrade(socket, 403, 'origin')
+    }
+    const ip = request.socket.remoteAddress ?? 'unknown'
+    if ((connectionsPerIp.get(ip) ?? 0) >= limits.maxConnectionsPerIp) {
+      return refuseUpgrade(socket, 429, 'per-ip')
+    }
+    if (!acceptRate.take()) return refuseUpgrade(socket, 503, 'rate', 'Retry-After: 1\r\n')
+    trackConnection(socket, ip)
+    completeUpgrade(request, socket, head, ip, parsed.target).catch((error: unknown) => {
+      logger.error({ err: error }, 'upgrade failed')
+      socket.destroy()
+    })
   }
   httpServer.on('upgrade', onUpgrade)
 
