@@ -6,14 +6,23 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export type Endpoint = 'relay' | 'signal'
 
+/**
+ * Per-endpoint traffic as plain numbers. Incremented on every frame, so it is not a prom-client
+ * counter (whose `inc()` costs a label lookup and a few checks per call): the registry reads
+ * these numbers only when `/metrics` is scraped.
+ */
+export interface Traffic {
+  messagesIn: number
+  messagesOut: number
+  bytesIn: number
+  bytesOut: number
+}
+
 export interface Metrics {
   readonly registry: Registry
+  readonly traffic: Readonly<Record<Endpoint, Traffic>>
   readonly rooms: Gauge
   readonly connections: Gauge<'endpoint'>
-  readonly messagesIn: Counter<'endpoint'>
-  readonly messagesOut: Counter<'endpoint'>
-  readonly bytesIn: Counter<'endpoint'>
-  readonly bytesOut: Counter<'endpoint'>
   readonly persistSeconds: Histogram
   readonly persistErrors: Counter
   readonly storageLoads: Counter
@@ -28,36 +37,34 @@ export const createMetrics = (): Metrics => {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'coedit_process_' })
   const registers = [registry]
+  const traffic: Record<Endpoint, Traffic> = {
+    relay: { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0 },
+    signal: { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0 },
+  }
+  const trafficCounter = (name: string, help: string, field: keyof Traffic) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ['endpoint'],
+      registers,
+      collect() {
+        this.reset()
+        for (const endpoint of ['relay', 'signal'] as const) {
+          this.labels(endpoint).inc(traffic[endpoint][field])
+        }
+      },
+    })
+  trafficCounter('coedit_messages_in_total', 'Messages received', 'messagesIn')
+  trafficCounter('coedit_messages_out_total', 'Messages sent', 'messagesOut')
+  trafficCounter('coedit_bytes_in_total', 'Payload bytes received', 'bytesIn')
+  trafficCounter('coedit_bytes_out_total', 'Payload bytes sent', 'bytesOut')
   return {
     registry,
+    traffic,
     rooms: new Gauge({ name: 'coedit_rooms', help: 'Rooms loaded in memory', registers }),
     connections: new Gauge({
       name: 'coedit_connections',
       help: 'Open WebSocket connections',
-      labelNames: ['endpoint'],
-      registers,
-    }),
-    messagesIn: new Counter({
-      name: 'coedit_messages_in_total',
-      help: 'Messages received',
-      labelNames: ['endpoint'],
-      registers,
-    }),
-    messagesOut: new Counter({
-      name: 'coedit_messages_out_total',
-      help: 'Messages sent',
-      labelNames: ['endpoint'],
-      registers,
-    }),
-    bytesIn: new Counter({
-      name: 'coedit_bytes_in_total',
-      help: 'Payload bytes received',
-      labelNames: ['endpoint'],
-      registers,
-    }),
-    bytesOut: new Counter({
-      name: 'coedit_bytes_out_total',
-      help: 'Payload bytes sent',
       labelNames: ['endpoint'],
       registers,
     }),

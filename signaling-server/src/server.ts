@@ -184,7 +184,11 @@ export const createServer = (options: ServerOptions = {}): CoeditServer => {
     }
   }
 
-  const openRelay = (peer: PeerSocket, admission: Extract<Admission, { kind: 'relay' }>) => {
+  /** Attaches a relay connection to its room; returns what to undo when it closes. */
+  const openRelay = (
+    peer: PeerSocket,
+    admission: Extract<Admission, { kind: 'relay' }>,
+  ): (() => void) => {
     const { room, grant } = admission
     const client = createRelayClient(peer, {
       readOnly: grant?.perm === 'read',
@@ -210,40 +214,65 @@ export const createServer = (options: ServerOptions = {}): CoeditServer => {
       }
       room.receive(client, data)
     })
-    peer.ws.on('close', () => {
+    return () => {
       clearTimeout(expiry)
       relayGrants.delete(peer)
       room.leave(client)
-    })
+    }
   }
 
-  const openSignal = (peer: PeerSocket, token: string | undefined) => {
+  /** Attaches a signaling connection to the hub; returns what to undo when it closes. */
+  const openSignal = (peer: PeerSocket, token: string | undefined): (() => void) => {
     const client = hub.join(peer, token)
     peer.ws.on('message', (data: Buffer, isBinary: boolean) => hub.receive(client, data, isBinary))
-    peer.ws.on('close', () => hub.leave(client))
+    return () => hub.leave(client)
+  }
+
+  // Listeners shared by every connection (one function each, not one closure per socket); they
+  // find the connection through `peerOf`.
+  const peerOf = new Map<WebSocket, PeerSocket>()
+  function onPong(this: WebSocket) {
+    const peer = peerOf.get(this)
+    if (peer !== undefined) peer.lastPongAt = performance.now()
+  }
+  function onWsError(this: WebSocket, error: Error) {
+    logger.info({ conn: peerOf.get(this)?.id, err: error }, 'socket error')
+  }
+
+  const nothingToUndo = () => undefined
+
+  /** Attaches an admitted connection to its endpoint (or refuses it); returns the undo. */
+  const attach = (peer: PeerSocket, admission: Admission): (() => void) => {
+    if (admission.kind === 'refused') {
+      peer.close(admission.refusal.reason, admission.refusal.detail)
+      return nothingToUndo
+    }
+    if (closing) {
+      if (admission.kind === 'relay') admission.room.release()
+      peer.close('restart', 'reconnect')
+      return nothingToUndo
+    }
+    return admission.kind === 'relay'
+      ? openRelay(peer, admission)
+      : openSignal(peer, admission.token)
   }
 
   const open = (ws: WebSocket, socket: Duplex, ip: string, admission: Admission) => {
     const endpoint = admission.kind === 'relay' ? 'relay' : 'signal'
     const peer = createPeerSocket({ ws, socket, endpoint, ip, limits, metrics, logger })
     peers.add(peer)
+    peerOf.set(ws, peer)
     metrics.connections.labels(endpoint).inc()
-    ws.on('error', (error) => logger.info({ conn: peer.id, err: error }, 'socket error'))
-    ws.on('close', () => {
+    ws.on('pong', onPong)
+    ws.on('error', onWsError)
+    const detach = attach(peer, admission)
+    ws.once('close', () => {
+      peer.closed()
       peers.delete(peer)
+      peerOf.delete(ws)
       metrics.connections.labels(endpoint).dec()
+      detach()
     })
-    if (admission.kind === 'refused') {
-      peer.close(admission.refusal.reason, admission.refusal.detail)
-      return
-    }
-    if (closing) {
-      if (admission.kind === 'relay') admission.room.release()
-      peer.close('restart', 'reconnect')
-      return
-    }
-    if (admission.kind === 'relay') openRelay(peer, admission)
-    else openSignal(peer, admission.token)
   }
 
   const onSocketError = (error: Error) => logger.debug({ err: error }, 'upgrade socket error')

@@ -113,15 +113,15 @@ export const createRoom = (name: string, stored: StoredRoom, deps: RoomDeps): Ro
    */
   let applying: { frame: Uint8Array; forwardable: boolean; effective: Uint8Array[] } | null = null
 
-  const messagesOut = metrics.messagesOut.labels('relay')
-  const bytesOut = metrics.bytesOut.labels('relay')
+  const traffic = metrics.traffic.relay
   /** Sends one frame to every client: framed once, counted once (see connection/frame.ts). */
   const broadcast = (frame: Uint8Array) => {
     if (clients.size === 0) return
     const prepared = prepareBinaryFrame(frame)
-    for (const client of clients) client.peer.sendPrepared(prepared)
-    messagesOut.inc(clients.size)
-    bytesOut.inc(clients.size * frame.length)
+    const now = performance.now()
+    for (const client of clients) client.peer.sendPrepared(prepared, now)
+    traffic.messagesOut += clients.size
+    traffic.bytesOut += clients.size * frame.length
   }
 
   const sendSaved = (client: RelayClient) => {
