@@ -135,7 +135,7 @@ const archive = async (direction: 'export' | 'import', argv: readonly string[]) 
   if (values.room === undefined || values.file === undefined) {
     throw new Error(`${direction} needs --room <room> and --file <path>`)
   }
-  const storage = createSqliteStorage({ dir: values.data })
+  const storage = createSqliteStorage({ dir: values.data, writer: 'inline' })
   try {
     if (direction === 'export') {
       const update = await exportRoom(storage, values.room)

@@ -13,6 +13,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { CoeditError } from '@coedit/sdk/protocol'
+import { createSqliteWriter } from './sqlite-writer.js'
 import type { CompactionResult, MergeUpdates, RoomBatch, Storage, StoredRoom } from './storage.js'
 
 export interface SqliteStorageOptions {
@@ -20,6 +21,11 @@ export interface SqliteStorageOptions {
   readonly dir: string
   /** File name inside `dir`. Default `'coedit.sqlite'`. */
   readonly fileName?: string
+  /**
+   * Where log appends run: `'worker'` (default) keeps commits and WAL checkpoints off the event
+   * loop; `'inline'` runs them on the calling thread (tools that only write once).
+   */
+  readonly writer?: 'worker' | 'inline'
 }
 
 /** How long a statement waits for another connection's lock before failing with SQLITE_BUSY. */
@@ -111,6 +117,11 @@ export const createSqliteStorage = (options: SqliteStorageOptions): Storage => {
   fs.mkdirSync(options.dir, { recursive: true })
   const file = path.join(options.dir, options.fileName ?? 'coedit.sqlite')
   const db = openDatabase(file)
+  // Opened after the main connection created the schema (see sqlite-writer.ts for why).
+  const writer =
+    (options.writer ?? 'worker') === 'worker'
+      ? createSqliteWriter({ file, busyTimeoutMs: BUSY_TIMEOUT_MS })
+      : undefined
   let closed = false
 
   const insertUpdate = db.prepare<[string, Uint8Array]>(
@@ -201,7 +212,8 @@ export const createSqliteStorage = (options: SqliteStorageOptions): Storage => {
   const appendBatches = async (batches: readonly RoomBatch[]): Promise<void> => {
     assertOpen()
     if (batches.length === 0) return
-    appendMany.immediate(batches)
+    if (writer === undefined) appendMany.immediate(batches)
+    else await writer.append(batches)
   }
 
   const compact = async (room: string, merge: MergeUpdates): Promise<CompactionResult> => {
@@ -246,6 +258,7 @@ export const createSqliteStorage = (options: SqliteStorageOptions): Storage => {
     // Idempotent: shutdown paths may close twice; every other method rejects once closed.
     if (closed) return
     closed = true
+    await writer?.close()
     db.close()
   }
 
