@@ -19,10 +19,13 @@ import * as Y from 'yjs'
 import { EMPTY_STATE_VECTOR, EMPTY_UPDATE, createCodec, type Codec } from './protocol.js'
 import {
   BENCH_DIR,
+  DEFAULT_SERVERS,
   SERVER_NAMES,
   machineBusyMs,
   serverInfo,
+  snapshotCoeditBuild,
   startServer,
+  type CoeditBuild,
   type RunningServer,
   type ServerName,
 } from './servers.js'
@@ -53,6 +56,8 @@ interface Options {
   readonly profile: readonly ServerName[]
   /** Longest wait, before each run, for other processes to leave the cores alone. */
   readonly quietWaitMs: number
+  readonly coeditArgs: readonly string[]
+  readonly serverNodeFlags: readonly string[]
 }
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -65,7 +70,10 @@ const USAGE = `Usage: npm run bench -- [options]
   --duration <s>        measured phase (default 15)
   --settle <s>          idle wait before reading RSS (default 3)
   --rounds <n>          interleaved rounds (default 3)
-  --servers <a,b>       coedit,y-websocket,hocuspocus (default all)
+  --servers <a,b>       coedit,y-websocket,hocuspocus (default), or coedit-memory (diagnostic:
+                        Coedit with in-memory storage)
+  --server-node-flags="<flags>"  extra node flags for every server, e.g. "--perf-basic-prof"
+  --coedit-args="<flags>"  extra coedit-server flags, e.g. --coedit-args="--batch-window-ms 200"
   --profile <a,b>       run these servers under node --cpu-prof (bench/results/profiles)
   --quiet-wait <s>      before each run, wait up to this long for other processes to use
                         < 30 % of a core (default 30; the machine is shared)
@@ -87,7 +95,9 @@ const parseOptions = (argv: readonly string[]): Options => {
       duration: { type: 'string', default: '15' },
       settle: { type: 'string', default: '3' },
       rounds: { type: 'string', default: '3' },
-      servers: { type: 'string', default: SERVER_NAMES.join(',') },
+      servers: { type: 'string', default: DEFAULT_SERVERS.join(',') },
+      'coedit-args': { type: 'string', default: '' },
+      'server-node-flags': { type: 'string', default: '' },
       profile: { type: 'string', default: '' },
       'quiet-wait': { type: 'string', default: '30' },
       'write-readme': { type: 'boolean', default: false },
@@ -142,6 +152,8 @@ const parseOptions = (argv: readonly string[]): Options => {
     profile: names('profile', values.profile),
     awarenessMs: 15_000,
     quietWaitMs: Number(values['quiet-wait']) * 1000,
+    coeditArgs: values['coedit-args'].split(/\s+/).filter(Boolean),
+    serverNodeFlags: values['server-node-flags'].split(/\s+/).filter(Boolean),
     writeReadme: values['write-readme'],
   }
 }
@@ -385,6 +397,8 @@ interface RunResult {
   readonly p99: number
   readonly max: number
   readonly cpuPct: number
+  /** Kernel share of the server's CPU, %. */
+  readonly sysShare: number
   readonly cpuMsPer1000: number
   readonly rssBeforeKb: number
   readonly rssIdleKb: number
@@ -551,9 +565,15 @@ const runOnce = async (
   round: number,
   load: Load,
   options: Options,
+  coedit: CoeditBuild,
 ): Promise<RunResult> => {
   if (options.quietWaitMs > 0) await waitForQuiet(options.quietWaitMs)
-  const server = await startServer(name, { profile: options.profile.includes(name) })
+  const server = await startServer(name, {
+    coedit,
+    profile: options.profile.includes(name),
+    coeditArgs: options.coeditArgs,
+    nodeFlags: options.serverNodeFlags,
+  })
   const run: RunState = {
     window: { start: Infinity, end: -Infinity },
     latencies: new Samples(),
@@ -672,6 +692,7 @@ const runOnce = async (
       p99: quantile(sorted, 0.99),
       max: quantile(sorted, 1),
       cpuPct: (cpuMs / measuredMs) * 100,
+      sysShare: cpuMs === 0 ? Number.NaN : ((cpuEnd.sysMs - cpuStart.sysMs) / cpuMs) * 100,
       cpuMsPer1000: run.deliveries === 0 ? Number.NaN : (cpuMs * 1000) / run.deliveries,
       rssBeforeKb: before.rssKb,
       rssIdleKb: idle.rssKb,
@@ -784,7 +805,7 @@ const summaryTable = (summaries: readonly Summary[]): string => {
 
 const roundsTable = (summaries: readonly Summary[]): string => {
   const lines = [
-    '| round | server | sent/s | delivered/s | frames in/s | p50 / p95 / p99 / max ms | CPU % | CPU ms / 1k | RSS before → idle → after load, MB | KB/socket | load generator CPU % | other processes CPU % | correct |',
+    '| round | server | sent/s | delivered/s | frames in/s | p50 / p95 / p99 / max ms | CPU % (kernel share) | CPU ms / 1k | RSS before → idle → after load, MB | KB/socket | load generator CPU % | other processes CPU % | correct |',
     '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ]
   const runs = summaries.flatMap((summary) => summary.runs).sort((a, b) => a.round - b.round)
@@ -792,7 +813,7 @@ const roundsTable = (summaries: readonly Summary[]): string => {
     lines.push(
       `| ${run.round} | ${run.server} | ${fixed(run.sentPerS, 0)} | ${fixed(run.deliveriesPerS, 0)} | ${fixed(run.framesPerS, 0)} | ` +
         `${fixed(run.p50, 2)} / ${fixed(run.p95, 2)} / ${fixed(run.p99, 2)} / ${fixed(run.max, 1)} | ` +
-        `${fixed(run.cpuPct, 1)} | ${fixed(run.cpuMsPer1000, 1)} | ` +
+        `${fixed(run.cpuPct, 1)} (${fixed(run.sysShare, 0)} %) | ${fixed(run.cpuMsPer1000, 1)} | ` +
         `${fixed(run.rssBeforeKb / 1024, 1)} → ${fixed(run.rssIdleKb / 1024, 1)} → ${fixed(run.rssAfterLoadKb / 1024, 1)} | ` +
         `${fixed(run.rssPerSocketKb, 1)} | ${fixed(run.loadgenCpuPct, 0)} | ${fixed(run.otherCpuPct, 0)} | ` +
         `${run.correctness.ok ? 'yes' : `**no**: ${run.correctness.problems.join('; ')}`} |`,
@@ -806,7 +827,9 @@ const verdict = (summaries: readonly Summary[]): string[] => {
   const coedit = summaries.find((summary) => summary.server === 'coedit')
   const reference = summaries.find((summary) => summary.server === REFERENCE)
   if (coedit === undefined || reference === undefined) return []
-  const others = summaries.filter((summary) => summary.server !== 'coedit')
+  const others = summaries.filter(
+    (summary) => summary.server === 'y-websocket' || summary.server === 'hocuspocus',
+  )
   const cpuRatio = reference.cpuMsPer1000 / coedit.cpuMsPer1000
   const cpuMet = cpuRatio >= 2
   const p99Met = coedit.p99 <= reference.p99
@@ -854,51 +877,58 @@ const main = async () => {
   const startedAt = new Date()
   const sections: string[] = []
   const allRuns: RunResult[] = []
-  for (const load of options.loads) {
-    process.stdout.write(`\n## ${loadTitle(load, options)}\n`)
-    const runs: RunResult[] = []
-    for (let round = 1; round <= options.rounds; round++) {
-      for (const name of options.servers) {
-        const result = await runOnce(name, round, load, options)
-        runs.push(result)
-        process.stdout.write(
-          `round ${round} ${name.padEnd(11)} delivered ${fixed(result.deliveriesPerS, 0)}/s ` +
-            `frames ${fixed(result.framesPerS, 0)}/s ` +
-            `p50/p95/p99 ${fixed(result.p50, 2)}/${fixed(result.p95, 2)}/${fixed(result.p99, 2)} ms ` +
-            `cpu ${fixed(result.cpuPct, 1)}% (${fixed(result.cpuMsPer1000, 1)} ms/1k) ` +
-            `rss/socket ${fixed(result.rssPerSocketKb, 1)} KB loadgen ${fixed(result.loadgenCpuPct, 0)}% others ${fixed(result.otherCpuPct, 0)}% ` +
-            `${result.correctness.ok ? 'ok' : `FAILED ${result.correctness.problems.join('; ')}`}\n`,
-        )
+  const coedit = snapshotCoeditBuild()
+  process.stdout.write(`Coedit build ${coedit.fingerprint} (frozen copy for this run)\n`)
+  try {
+    for (const load of options.loads) {
+      process.stdout.write(`\n## ${loadTitle(load, options)}\n`)
+      const runs: RunResult[] = []
+      for (let round = 1; round <= options.rounds; round++) {
+        for (const name of options.servers) {
+          const result = await runOnce(name, round, load, options, coedit)
+          runs.push(result)
+          process.stdout.write(
+            `round ${round} ${name.padEnd(11)} delivered ${fixed(result.deliveriesPerS, 0)}/s ` +
+              `frames ${fixed(result.framesPerS, 0)}/s ` +
+              `p50/p95/p99 ${fixed(result.p50, 2)}/${fixed(result.p95, 2)}/${fixed(result.p99, 2)} ms ` +
+              `cpu ${fixed(result.cpuPct, 1)}% (sys ${fixed(result.sysShare, 0)}%, ${fixed(result.cpuMsPer1000, 1)} ms/1k) ` +
+              `rss/socket ${fixed(result.rssPerSocketKb, 1)} KB loadgen ${fixed(result.loadgenCpuPct, 0)}% others ${fixed(result.otherCpuPct, 0)}% ` +
+              `${result.correctness.ok ? 'ok' : `FAILED ${result.correctness.problems.join('; ')}`}\n`,
+          )
+        }
       }
+      allRuns.push(...runs)
+      const summaries = options.servers.map((name) =>
+        summarize(
+          name,
+          runs.filter((run) => run.server === name),
+        ),
+      )
+      const section = [
+        `### ${loadTitle(load, options)}`,
+        '',
+        `Medians of ${options.rounds} interleaved rounds; "vs reference" is the median divided by ` +
+          `${serverInfo(REFERENCE).label}'s (lower is better).`,
+        '',
+        summaryTable(summaries),
+        '',
+        ...verdict(summaries),
+        '',
+        '<details><summary>Every run</summary>',
+        '',
+        roundsTable(summaries),
+        '',
+        '</details>',
+      ].join('\n')
+      sections.push(section)
+      process.stdout.write(`\n${summaryTable(summaries)}\n\n${verdict(summaries).join('\n')}\n`)
     }
-    allRuns.push(...runs)
-    const summaries = options.servers.map((name) =>
-      summarize(
-        name,
-        runs.filter((run) => run.server === name),
-      ),
-    )
-    const section = [
-      `### ${loadTitle(load, options)}`,
-      '',
-      `Medians of ${options.rounds} interleaved rounds; "vs reference" is the median divided by ` +
-        `${serverInfo(REFERENCE).label}'s (lower is better).`,
-      '',
-      summaryTable(summaries),
-      '',
-      ...verdict(summaries),
-      '',
-      '<details><summary>Every run</summary>',
-      '',
-      roundsTable(summaries),
-      '',
-      '</details>',
-    ].join('\n')
-    sections.push(section)
-    process.stdout.write(`\n${summaryTable(summaries)}\n\n${verdict(summaries).join('\n')}\n`)
+  } finally {
+    coedit.remove()
   }
   const markdown = [
     `Measured ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine()}.`,
+    `Coedit build ${coedit.fingerprint} (SHA-256 prefix of its compiled JavaScript, frozen for the whole run).`,
     `Each run: ${options.warmupMs / 1000} s warm-up (discarded), ${options.durationMs / 1000} s measured, ` +
       `${options.insertBytes}-byte inserts, awareness renewed every ${options.awarenessMs / 1000} s.`,
     '',

@@ -8,24 +8,73 @@
  * - `y-websocket`: `@y/websocket-server@0.1.1`'s `setupWSConnection`, in memory
  *   (`launch-y-websocket.js`).
  * - `hocuspocus`: `@hocuspocus/server` in memory, no extensions (`launch-hocuspocus.js`).
+ * - `coedit-memory` (diagnostic, not run by default): Coedit's `createServer` with an in-memory
+ *   storage instead of SQLite (`launch-coedit-memory.js`), to separate relay from persistence.
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { get } from 'node:http'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Dialect } from './protocol.js'
 
-export const SERVER_NAMES = ['coedit', 'y-websocket', 'hocuspocus'] as const
+export const SERVER_NAMES = ['coedit', 'y-websocket', 'hocuspocus', 'coedit-memory'] as const
 export type ServerName = (typeof SERVER_NAMES)[number]
+/** The servers the issue compares; `coedit-memory` is a diagnostic variant. */
+export const DEFAULT_SERVERS: readonly ServerName[] = ['coedit', 'y-websocket', 'hocuspocus']
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url))
 export const ROOT_DIR = dirname(BENCH_DIR)
 export const PROFILE_DIR = join(BENCH_DIR, 'results', 'profiles')
 
 const HOST = '127.0.0.1'
+
+/**
+ * A frozen copy of Coedit's build (`signaling-server/{bin,dist}` and `@coedit/sdk`'s `dist`) under
+ * `bench/results/`, so that every round runs the same code even if the build is redone while the
+ * benchmark runs. Packages other than `@coedit/sdk` still resolve from the repository's
+ * `node_modules`. `fingerprint` identifies the build in the results.
+ */
+export interface CoeditBuild {
+  /** `bin/coedit-server.js` of the copy. */
+  readonly cli: string
+  /** `dist/index.js` of the copy (the public API). */
+  readonly api: string
+  readonly fingerprint: string
+  remove(): void
+}
+
+const filesUnder = (dir: string): string[] =>
+  readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort()
+
+export const snapshotCoeditBuild = (): CoeditBuild => {
+  const dir = join(BENCH_DIR, 'results', `coedit-build-${process.pid}`)
+  rmSync(dir, { recursive: true, force: true })
+  const server = join(dir, 'server')
+  const sdk = join(dir, 'node_modules', '@coedit', 'sdk')
+  for (const part of ['bin', 'dist', 'package.json']) {
+    cpSync(join(ROOT_DIR, 'signaling-server', part), join(server, part), { recursive: true })
+  }
+  for (const part of ['dist', 'package.json']) {
+    cpSync(join(ROOT_DIR, 'sdk', part), join(sdk, part), { recursive: true })
+  }
+  const hash = createHash('sha256')
+  for (const file of [...filesUnder(join(server, 'dist')), ...filesUnder(join(sdk, 'dist'))]) {
+    if (file.endsWith('.js')) hash.update(readFileSync(file))
+  }
+  return {
+    cli: join(server, 'bin', 'coedit-server.js'),
+    api: join(server, 'dist', 'index.js'),
+    fingerprint: hash.digest('hex').slice(0, 8),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  }
+}
 
 export interface ServerInfo {
   readonly name: ServerName
@@ -37,6 +86,8 @@ export interface ServerInfo {
 export interface ProcessStats {
   /** User + system CPU time of the whole process (all threads), ms. */
   readonly cpuMs: number
+  /** The system (kernel) part of it, ms: mostly socket reads and writes. */
+  readonly sysMs: number
   /** Resident set size, KiB. */
   readonly rssKb: number
 }
@@ -77,6 +128,12 @@ export const serverInfo = (name: ServerName): ServerInfo => {
         label: `@hocuspocus/server ${packageVersion('node_modules/@hocuspocus/server/package.json')}`,
         dialect: 'hocuspocus',
       }
+    case 'coedit-memory':
+      return {
+        name,
+        label: `Coedit ${packageVersion('signaling-server/package.json')}, in-memory storage`,
+        dialect: 'y-websocket',
+      }
   }
 }
 
@@ -94,11 +151,13 @@ export const processStats = (pid: number): ProcessStats => {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   // Fields after "(comm)": state is field 3, utime field 14, stime field 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  const ticks = Number(fields[11]) + Number(fields[12])
+  const userTicks = Number(fields[11])
+  const sysTicks = Number(fields[12])
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   const rss = /^VmRSS:\s+(\d+) kB/m.exec(status)
   return {
-    cpuMs: (ticks * 1000) / CLOCK_TICKS_PER_SECOND,
+    cpuMs: ((userTicks + sysTicks) * 1000) / CLOCK_TICKS_PER_SECOND,
+    sysMs: (sysTicks * 1000) / CLOCK_TICKS_PER_SECOND,
     rssKb: rss === null ? Number.NaN : Number(rss[1]),
   }
 }
@@ -156,7 +215,13 @@ const waitForHttp = async (
 
 export const startServer = async (
   name: ServerName,
-  options: { profile?: boolean } = {},
+  options: {
+    /** Run this frozen copy of Coedit (default: the build in the working tree). */
+    coedit?: CoeditBuild
+    profile?: boolean
+    coeditArgs?: readonly string[]
+    nodeFlags?: readonly string[]
+  } = {},
 ): Promise<RunningServer> => {
   const info = serverInfo(name)
   const port = await freePort()
@@ -167,7 +232,7 @@ export const startServer = async (
   switch (name) {
     case 'coedit':
       dataDir = mkdtempSync(join(tmpdir(), 'coedit-bench-'))
-      script = join(ROOT_DIR, 'signaling-server', 'bin', 'coedit-server.js')
+      script = options.coedit?.cli ?? join(ROOT_DIR, 'signaling-server', 'bin', 'coedit-server.js')
       args = [
         '--port',
         String(port),
@@ -177,6 +242,16 @@ export const startServer = async (
         '100000',
         '--connections-per-second',
         '100000',
+        ...(options.coeditArgs ?? []),
+      ]
+      readyPath = '/healthz'
+      break
+    case 'coedit-memory':
+      script = join(BENCH_DIR, 'launch-coedit-memory.js')
+      args = [
+        String(port),
+        pathToFileURL(options.coedit?.api ?? join(ROOT_DIR, 'signaling-server', 'dist', 'index.js'))
+          .href,
       ]
       readyPath = '/healthz'
       break
@@ -189,7 +264,7 @@ export const startServer = async (
       args = [String(port)]
       break
   }
-  const nodeFlags: string[] = []
+  const nodeFlags: string[] = [...(options.nodeFlags ?? [])]
   if (options.profile === true) {
     mkdirSync(PROFILE_DIR, { recursive: true })
     nodeFlags.push(
