@@ -2,12 +2,7 @@
  * Rooms in memory: loaded once (single flight, R24), unloaded after being empty for
  * `roomIdleMs` — flushed first, and kept if storage cannot take the flush yet.
  */
-import type { Logger } from 'pino'
-import type { Limits, PersistenceOptions } from '../config.js'
-import type { Metrics } from '../metrics.js'
-import type { MergeUpdates, Storage } from '../storage/storage.js'
-import type { GroupCommit } from './group-commit.js'
-import { createRoom, type Room } from './room.js'
+import { createRoom, type Room, type RoomDeps } from './room.js'
 
 export interface RoomRegistry {
   /**
@@ -26,15 +21,10 @@ export interface RoomRegistry {
   destroy(): void
 }
 
-export const createRoomRegistry = (deps: {
-  storage: Storage
-  limits: Limits
-  persistence: PersistenceOptions
-  metrics: Metrics
-  logger: Logger
-  merge: MergeUpdates
-  commit: GroupCommit
-}): RoomRegistry => {
+/** What every room needs; the registry adds the lifecycle callbacks. */
+export type RegistryDeps = Omit<RoomDeps, 'onEmpty' | 'onOccupied'>
+
+export const createRoomRegistry = (deps: RegistryDeps): RoomRegistry => {
   const { storage, persistence, metrics, logger } = deps
   const rooms = new Map<string, Room>()
   const loading = new Map<string, Promise<Room>>()
