@@ -10,8 +10,7 @@
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { CoeditError, type CloseReason } from '@coedit/sdk/protocol'
-import { COEDIT_PROTOCOL_VERSION } from '@coedit/sdk/protocol'
+import { COEDIT_PROTOCOL_VERSION, CoeditError, type CloseReason } from '@coedit/sdk/protocol'
 import type { Logger } from 'pino'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { AuthError, type TokenGrant } from './auth/token-verifier.js'
@@ -24,7 +23,7 @@ import {
   selectProtocol,
   type UpgradeTarget,
 } from './http/upgrade-request.js'
-import { createTokenBucket } from './limits/token-bucket.js'
+import { TokenBucket } from './limits/token-bucket.js'
 import { createLogger, silentLogger } from './logger.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { createGroupCommit } from './relay/group-commit.js'
@@ -131,7 +130,7 @@ export const createServer = (options: ServerOptions = {}): CoeditServer => {
   })
   const peers = new Set<PeerSocket>()
   const connectionsPerIp = new Map<string, number>()
-  const acceptRate = createTokenBucket(limits.connectionsPerSecond, limits.connectionBurst)
+  const acceptRate = new TokenBucket(limits.connectionsPerSecond, limits.connectionBurst)
   let closing = false
   let bound: ServerAddress | null = null
 

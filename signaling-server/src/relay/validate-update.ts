@@ -34,8 +34,6 @@ const resolver = (doc: Y.Doc, structs: readonly Struct[]) => {
   }
 }
 
-const isStruct = (value: Resolved): value is Struct => value !== undefined && value !== 'pending'
-
 /** Throws `CoeditError('bad-message')` when `update` must not be applied to `doc`. */
 export const validateUpdate = (doc: Y.Doc, update: Uint8Array): void => {
   let structs: Struct[]
@@ -66,8 +64,6 @@ export const validateUpdate = (doc: Y.Doc, update: Uint8Array): void => {
     const left = struct.origin === null ? undefined : resolve(struct.origin)
     const right = struct.rightOrigin === null ? undefined : resolve(struct.rightOrigin)
     if (
-      isStruct(left) &&
-      isStruct(right) &&
       left instanceof Y.Item &&
       right instanceof Y.Item &&
       left.id.clock < Y.getState(doc.store, left.id.client) &&

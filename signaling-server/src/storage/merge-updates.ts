@@ -14,9 +14,9 @@
  * doc's pending structs with its state), so merging never loses an edit.
  */
 import { createRequire } from 'node:module'
-import { Worker } from 'node:worker_threads'
 import * as Y from 'yjs'
 import { CoeditError } from '@coedit/sdk/protocol'
+import { createEvalWorker } from './eval-worker.js'
 import type { MergeUpdates } from './storage.js'
 
 /**
@@ -48,25 +48,10 @@ export interface MergeWorker {
 }
 
 interface MergeRequest {
-  readonly id: number
   /** All updates concatenated, so that one transfer moves them (thousands of rows are common). */
   readonly buffer: ArrayBuffer
   /** `updates.length + 1` byte offsets into `buffer`: update i is `[offsets[i], offsets[i + 1])`. */
   readonly offsets: number[]
-}
-
-type MergeReply =
-  | { readonly id: number; readonly merged: Uint8Array }
-  | { readonly id: number; readonly error: string }
-
-interface Pending {
-  readonly resolve: (merged: Uint8Array) => void
-  readonly reject: (error: Error) => void
-}
-
-interface RunningWorker {
-  readonly worker: Worker
-  readonly pending: Map<number, Pending>
 }
 
 /**
@@ -95,7 +80,7 @@ parentPort.on('message', ({ id, buffer, offsets }) => {
     if (merged.byteOffset !== 0 || merged.byteLength !== merged.buffer.byteLength) {
       merged = merged.slice()
     }
-    parentPort.postMessage({ id, merged }, [merged.buffer])
+    parentPort.postMessage({ id, result: merged }, [merged.buffer])
   } catch (error) {
     parentPort.postMessage({ id, error: error instanceof Error ? error.message : String(error) })
   }
@@ -125,79 +110,23 @@ const pack = (updates: readonly Uint8Array[]): { buffer: ArrayBuffer; offsets: n
 
 /** Creates a merge worker. No thread starts until the first `merge`. */
 export const createMergeWorker = (): MergeWorker => {
-  const source = workerSource(createRequire(import.meta.url).resolve('yjs'))
-  let running: RunningWorker | null = null
-  let nextId = 0
-
-  // Rejects everything `dying` still owes and forgets it, so the next merge starts a fresh worker.
-  // Events of a worker that is no longer current are ignored: its requests were already settled.
-  const retire = (dying: RunningWorker, error: Error): void => {
-    if (running === dying) running = null
-    for (const request of dying.pending.values()) request.reject(error)
-    dying.pending.clear()
-  }
-
-  const start = (): RunningWorker => {
-    // execArgv: [] because the parent's flags are not meant for this script: --input-type=module
-    // would make it ESM (no require), and loaders such as tsx only slow its start.
-    const worker = new Worker(source, { eval: true, execArgv: [] })
-    const started: RunningWorker = { worker, pending: new Map() }
-    worker.unref()
-    worker.on('message', (reply: MergeReply) => {
-      const request = started.pending.get(reply.id)
-      if (request === undefined) return
-      started.pending.delete(reply.id)
-      if (started.pending.size === 0) worker.unref()
-      if ('merged' in reply) request.resolve(reply.merged)
-      else {
-        request.reject(
-          new CoeditError('merge-failed', `Merging Yjs updates failed: ${reply.error}`),
-        )
-      }
-    })
-    worker.on('error', (error) => {
-      retire(
-        started,
-        new CoeditError('merge-worker-crashed', `The merge worker crashed: ${error.message}`, {
-          cause: error,
-        }),
-      )
-    })
-    worker.on('exit', (code) => {
-      retire(
-        started,
-        new CoeditError('merge-worker-crashed', `The merge worker exited with code ${code}`),
-      )
-    })
-    return started
-  }
-
-  const merge: MergeUpdates = (updates) =>
-    new Promise<Uint8Array>((resolve, reject) => {
+  const worker = createEvalWorker<MergeRequest, Uint8Array>({
+    source: workerSource(createRequire(import.meta.url).resolve('yjs')),
+    failed: (message) => new CoeditError('merge-failed', `Merging Yjs updates failed: ${message}`),
+    crashed: (detail, cause) =>
+      new CoeditError('merge-worker-crashed', `The merge worker crashed: ${detail}`, { cause }),
+  })
+  return {
+    merge: async (updates) => {
       const { buffer, offsets } = pack(updates)
-      const target = running ?? (running = start())
-      const request: MergeRequest = { id: nextId++, buffer, offsets }
-      target.pending.set(request.id, { resolve, reject })
-      // Referenced while busy: a pending compaction is work the process should finish.
-      target.worker.ref()
-      try {
-        target.worker.postMessage(request, [buffer])
-      } catch (error) {
-        target.pending.delete(request.id)
-        if (target.pending.size === 0) target.worker.unref()
-        throw error
-      }
-    })
-
-  const destroy = async (): Promise<void> => {
-    const current = running
-    if (current === null) return
-    retire(
-      current,
-      new CoeditError('merge-worker-destroyed', 'The merge worker was destroyed during the merge'),
-    )
-    await current.worker.terminate()
+      return worker.request({ buffer, offsets }, [buffer])
+    },
+    destroy: () =>
+      worker.destroy(
+        new CoeditError(
+          'merge-worker-destroyed',
+          'The merge worker was destroyed during the merge',
+        ),
+      ),
   }
-
-  return { merge, destroy }
 }

@@ -151,10 +151,6 @@ export const createSqliteStorage = (options: SqliteStorageOptions): Storage => {
   )
   const selectOne = db.prepare<[], { one: number }>('SELECT 1 AS one')
 
-  const appendBatch = db.transaction((room: string, updates: readonly Uint8Array[]) => {
-    for (const update of updates) insertUpdate.run(room, update)
-  })
-
   const appendMany = db.transaction((batches: readonly RoomBatch[]) => {
     for (const { room, updates } of batches) {
       for (const update of updates) insertUpdate.run(room, update)
@@ -203,18 +199,16 @@ export const createSqliteStorage = (options: SqliteStorageOptions): Storage => {
     return { updates, bytes, logCount: log.length }
   }
 
-  const appendUpdates = async (room: string, updates: readonly Uint8Array[]): Promise<void> => {
-    assertOpen()
-    if (updates.length === 0) return
-    appendBatch.immediate(room, updates)
-  }
-
   const appendBatches = async (batches: readonly RoomBatch[]): Promise<void> => {
     assertOpen()
     if (batches.length === 0) return
     if (writer === undefined) appendMany.immediate(batches)
     else await writer.append(batches)
   }
+
+  // One write path: a single room's append is a one-room batch.
+  const appendUpdates = (room: string, updates: readonly Uint8Array[]): Promise<void> =>
+    appendBatches(updates.length === 0 ? [] : [{ room, updates }])
 
   const compact = async (room: string, merge: MergeUpdates): Promise<CompactionResult> => {
     assertOpen()

@@ -7,19 +7,18 @@
  * second connection to the same WAL database in a worker; the main thread keeps its connection
  * for reads and compaction (SQLite serialises the two writers; `busy_timeout` absorbs the wait).
  *
- * Like the merge worker, it is started from CommonJS source (it must also run from TypeScript
- * sources under Vitest), lazily, `unref()`ed while idle, and replaced after a crash; a crash or
- * failed transaction rejects the appends in flight, which the group commit retries.
+ * The thread's lifecycle is eval-worker.ts's, as for the merge worker; a crash or a failed
+ * transaction rejects the appends in flight, which the group commit retries.
  */
 import { createRequire } from 'node:module'
-import { Worker } from 'node:worker_threads'
 import { CoeditError } from '@coedit/sdk/protocol'
+import { createEvalWorker } from './eval-worker.js'
 import type { RoomBatch } from './storage.js'
 
 export interface SqliteWriter {
   /** Appends every batch in one durable transaction; resolves after the commit. */
   append(batches: readonly RoomBatch[]): Promise<void>
-  /** Stops the worker (after the appends in flight). */
+  /** Stops the worker; appends still in flight are rejected (callers flush first). */
   close(): Promise<void>
 }
 
@@ -37,77 +36,29 @@ const appendMany = db.transaction((batches) => {
 parentPort.on('message', ({ id, batches }) => {
   try {
     appendMany.immediate(batches)
-    parentPort.postMessage({ id, ok: true })
+    parentPort.postMessage({ id, result: true })
   } catch (error) {
-    parentPort.postMessage({ id, ok: false, message: String((error && error.message) || error) })
+    parentPort.postMessage({ id, error: String((error && error.message) || error) })
   }
 })
 `
-
-interface Pending {
-  resolve: () => void
-  reject: (error: Error) => void
-}
 
 export const createSqliteWriter = (options: {
   file: string
   busyTimeoutMs: number
 }): SqliteWriter => {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3')
-  let worker: Worker | null = null
-  const pending = new Map<number, Pending>()
-  let nextId = 1
-
-  const failAll = (error: Error) => {
-    for (const { reject } of pending.values()) reject(error)
-    pending.clear()
-  }
-
-  const start = (): Worker => {
-    const started = new Worker(workerSource, {
-      eval: true,
-      // A worker inherits the parent's flags; some (e.g. --input-type=module) break CJS source.
-      execArgv: [],
-      workerData: { driver, file: options.file, busyTimeoutMs: options.busyTimeoutMs },
-    })
-    started.on('message', (reply: { id: number; ok: boolean; message?: string }) => {
-      const waiting = pending.get(reply.id)
-      pending.delete(reply.id)
-      if (pending.size === 0) started.unref()
-      if (waiting === undefined) return
-      if (reply.ok) waiting.resolve()
-      else {
-        waiting.reject(new CoeditError('storage-write-failed', reply.message ?? 'write failed'))
-      }
-    })
-    started.on('error', (error) => {
-      if (worker === started) worker = null
-      failAll(new CoeditError('storage-writer-crashed', 'SQLite writer crashed', { cause: error }))
-    })
-    started.on('exit', () => {
-      if (worker === started) worker = null
-      failAll(new CoeditError('storage-writer-crashed', 'SQLite writer exited'))
-    })
-    started.unref()
-    return started
-  }
-
+  const worker = createEvalWorker<{ batches: readonly RoomBatch[] }, true>({
+    source: workerSource,
+    workerData: { driver, file: options.file, busyTimeoutMs: options.busyTimeoutMs },
+    failed: (message) => new CoeditError('storage-write-failed', message),
+    crashed: (detail, cause) =>
+      new CoeditError('storage-writer-crashed', `SQLite writer crashed: ${detail}`, { cause }),
+  })
   return {
-    append(batches) {
-      if (batches.length === 0) return Promise.resolve()
-      worker ??= start()
-      const current = worker
-      const id = nextId++
-      return new Promise<void>((resolve, reject) => {
-        pending.set(id, { resolve, reject })
-        current.ref()
-        current.postMessage({ id, batches })
-      })
+    async append(batches) {
+      if (batches.length > 0) await worker.request({ batches })
     },
-    async close() {
-      const current = worker
-      worker = null
-      if (current !== null) await current.terminate()
-    },
+    close: () => worker.destroy(new CoeditError('storage-closed', 'the storage is closed')),
   }
 }
