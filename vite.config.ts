@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 
 // Tests run against the protocol sources, not a possibly stale build.
 const alias = {
@@ -18,6 +18,8 @@ export default defineConfig({
           alias,
           root: './sdk',
           include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
+          // Browser tests need Chromium and a private network namespace: project `browser`.
+          exclude: [...configDefaults.exclude, 'test/browser/**'],
           environment: 'node',
         },
       },
@@ -32,9 +34,26 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      {
+        // Real headless Chromium (playwright-core + /usr/bin/chromium) against real servers, run
+        // only inside the network namespace of scripts/in-netns.mjs (`npm run test:browser`); the
+        // helpers refuse to launch a browser anywhere else. One file at a time: a Chromium with
+        // two pages already loads both cores.
+        test: {
+          name: 'browser',
+          alias,
+          root: './sdk',
+          include: ['test/browser/**/*.test.ts'],
+          environment: 'node',
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
     ],
     maxWorkers: 2,
-    // CI reads the JSON report (.ci/run prints "N passed, N failed" from it).
+    // CI reads the JSON reports (.ci/run prints "N passed, N failed" from their sum). The
+    // browser run passes its own `--outputFile.json` so it does not overwrite this one.
     reporters: process.env['CI'] ? ['default', 'json'] : ['default'],
     outputFile: { json: '.vitest-report.json' },
   },
