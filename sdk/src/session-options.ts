@@ -6,6 +6,7 @@ import type * as Y from 'yjs'
 import { readUser, USER_MISUSE, type User } from './awareness/presence.js'
 import type { GetToken } from './auth/token-source.js'
 import type { BackoffOptions } from './transport/backoff.js'
+import { canShareRelay } from './transport/shared-relay.js'
 import type { WebSocketConstructor } from './transport/websocket-like.js'
 
 export interface WebrtcOptions {
@@ -34,6 +35,12 @@ export interface SessionOptions {
   readonly webrtc?: boolean | WebrtcOptions
   /** The server relay (durability, "saved", peers WebRTC cannot reach). Default true. */
   readonly relay?: boolean
+  /**
+   * Share one relay connection among this browser's tabs on the room (Web Locks elect the tab
+   * that connects; the others sync with it over a BroadcastChannel). Default: on where both APIs
+   * exist (browsers).
+   */
+  readonly tabs?: boolean
   /** Keep an IndexedDB copy for offline use and reloads. Default: on where IndexedDB exists. */
   readonly offline?: boolean
   /** ICE servers for WebRTC, passed through to RTCPeerConnection. */
@@ -54,6 +61,7 @@ export interface ResolvedOptions extends SessionOptions {
   readonly webrtcOptions: WebrtcOptions | undefined
   readonly relayEnabled: boolean
   readonly offlineEnabled: boolean
+  readonly tabsEnabled: boolean
 }
 
 export const resolveOptions = (options: SessionOptions): ResolvedOptions => {
@@ -82,8 +90,12 @@ export const resolveOptions = (options: SessionOptions): ResolvedOptions => {
   if (options.offline === true && !hasIndexedDb) {
     throw new TypeError('offline needs IndexedDB; pass `offline: false` here')
   }
+  if (options.tabs === true && !canShareRelay()) {
+    throw new TypeError('tabs needs BroadcastChannel and navigator.locks; pass `tabs: false` here')
+  }
   return {
     ...options,
+    tabsEnabled: relayEnabled && (options.tabs ?? canShareRelay()),
     webrtcOptions,
     relayEnabled,
     offlineEnabled: options.offline ?? hasIndexedDb,

@@ -23,6 +23,7 @@ import { listenToPage } from './session-page-events.js'
 import { createBackoff } from './transport/backoff.js'
 import { createRelayTransport, type RelayTransport } from './transport/relay-transport.js'
 import { serverUrls } from './transport/server-urls.js'
+import { createSharedRelay } from './transport/shared-relay.js'
 import type { TransportError, TransportStatus } from './transport/transport-status.js'
 import {
   assertWebrtcRoomFree,
@@ -113,19 +114,28 @@ export const createSession = (input: SessionOptions): Session => {
           ...options.webrtcOptions,
           ...(options.iceServers === undefined ? {} : { iceServers: options.iceServers }),
         })
-  const relay: RelayTransport | undefined = options.relayEnabled
-    ? createRelayTransport({
-        url: urls.relay,
-        doc,
-        awareness,
-        tokens,
-        WebSocket: options.WebSocket ?? (WebSocket as unknown as WebSocketConstructor),
-        backoff: createBackoff(options.reconnect),
-        ...(options.livenessTimeoutMs === undefined
-          ? {}
-          : { livenessTimeoutMs: options.livenessTimeoutMs }),
-      })
-    : undefined
+  const createRelay = () =>
+    createRelayTransport({
+      url: urls.relay,
+      doc,
+      awareness,
+      tokens,
+      WebSocket: options.WebSocket ?? (WebSocket as unknown as WebSocketConstructor),
+      backoff: createBackoff(options.reconnect),
+      ...(options.livenessTimeoutMs === undefined
+        ? {}
+        : { livenessTimeoutMs: options.livenessTimeoutMs }),
+    })
+  const relay: RelayTransport | undefined = !options.relayEnabled
+    ? undefined
+    : options.tabsEnabled
+      ? createSharedRelay({
+          name: `coedit:${urls.origin}:${options.room}`,
+          doc,
+          awareness,
+          createRelay,
+        })
+      : createRelay()
 
   const presence = createPresence({
     awareness,

@@ -183,4 +183,26 @@ describe('SDK sessions in Chromium', () => {
       await witness.destroy()
     }
   })
+
+  it('withdraws presence on pagehide and restores it on pageshow from the back/forward cache', async () => {
+    const room = `presence-${randomUUID()}`
+    const alice = await openUser('alice', room, { webrtc: false })
+    const bob = await openUser('bob', room, { webrtc: false })
+    await waitForPeer(bob, 'alice', 'relay')
+    // The event a browser fires when the page is hidden for the back/forward cache: Alice's
+    // socket stays open, so only the SDK's own purge can remove her from Bob's list.
+    await alice.evaluate(() =>
+      window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true })),
+    )
+    await bob.waitForFunction(() =>
+      (globalThis as unknown as PageGlobals).session.peers().every((p) => p.user?.name !== 'alice'),
+    )
+    expect(
+      await alice.evaluate(() => (globalThis as unknown as PageGlobals).session.status.relay),
+    ).toBe('connected')
+    await alice.evaluate(() =>
+      window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true })),
+    )
+    await waitForPeer(bob, 'alice', 'relay')
+  })
 })
