@@ -1,3 +1,4 @@
+import { importJWK, SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateKeyPair, signToken } from '../../../signaling-server/src/auth/dev-keys.js'
 import { createTokenVerifier } from '../../../signaling-server/src/auth/token-verifier.js'
@@ -65,6 +66,35 @@ describe('sessions with auth on a real server', () => {
     const other = nodeSession(server.url, 'auth-room', { getToken: () => token('auth-room') })
     sessions.push(other)
     await other.whenSynced()
+    await other.whenSaved()
+    expect(calls).toBe(1)
+    expect(link.attempts).toBe(1)
+  })
+
+  it('an expired token ends in an "unauthorized" error, not a reconnect loop', async () => {
+    const { privateJwk } = keys
+    const alg = privateJwk.alg ?? 'EdDSA'
+    const now = Math.floor(Date.now() / 1000)
+    // Well signed, right audience and room, but expired a minute ago.
+    const expired = await new SignJWT({ room: 'auth-room', perm: 'write' })
+      .setProtectedHeader({ alg, ...(privateJwk.kid === undefined ? {} : { kid: privateJwk.kid }) })
+      .setAudience('coedit')
+      .setIssuedAt(now - 120)
+      .setExpirationTime(now - 60)
+      .sign(await importJWK(privateJwk, alg))
+    let calls = 0
+    const link = createLink()
+    const session = nodeSession(server.url, 'auth-room', {
+      WebSocket: link.WebSocket,
+      getToken: () => {
+        calls++
+        return expired
+      },
+    })
+    sessions.push(session)
+    expect(await nextEvent(session, 'error')).toMatchObject({ code: 'unauthorized' })
+    const other = nodeSession(server.url, 'auth-room', { getToken: () => token('auth-room') })
+    sessions.push(other)
     await other.whenSaved()
     expect(calls).toBe(1)
     expect(link.attempts).toBe(1)
