@@ -205,4 +205,26 @@ describe('SDK sessions in Chromium', () => {
     )
     await waitForPeer(bob, 'alice', 'relay')
   })
+
+  it('apply each edit once when it arrives over both WebRTC and the relay', async () => {
+    const room = `both-${randomUUID()}`
+    const alice = await openUser('alice', room)
+    const bob = await openUser('bob', room)
+    const carol = await openUser('carol', room, { webrtc: false })
+    await waitForPeer(bob, 'alice', 'webrtc')
+    await waitForPeer(bob, 'carol', 'relay')
+    await bob.evaluate(() => {
+      ;(globalThis as unknown as PageGlobals).origins = []
+    })
+    for (const char of 'abcdefghijklmnopqrst') await type(alice, char)
+    await alice.waitForFunction(() => (globalThis as unknown as PageGlobals).session.saved)
+    // Carol's edit reaches Bob only through the relay, after the server had relayed Alice's
+    // twenty (it received them first, and one socket delivers in order): by then Bob has had
+    // every edit of Alice's twice.
+    await type(carol, '!')
+    await waitForText(bob, 'abcdefghijklmnopqrst!')
+    const origins = await bob.evaluate(() => (globalThis as unknown as PageGlobals).origins)
+    expect(origins).toHaveLength(21)
+    expect(origins).toContain('Room')
+  })
 })
