@@ -21,6 +21,10 @@ export default defineConfig({
           // Browser tests need Chromium and a private network namespace: project `browser`.
           exclude: [...configDefaults.exclude, 'test/browser/**'],
           environment: 'node',
+          // Real servers and seeded simulations on 2 shared cores: the default 5 s is too tight
+          // when the machine is busy (a timeout here says nothing about correctness).
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
         },
       },
       {

@@ -17,3 +17,7 @@ export type {
 } from './transport/transport-status.js'
 export type { WebSocketConstructor, WebSocketLike } from './transport/websocket-like.js'
 export { CoeditError } from './protocol/errors.js'
+export { bindTextField } from './bindings/text-field.js'
+export type { TextFieldBinding, TextFieldOptions } from './bindings/text-field.js'
+export { bindQuill } from './bindings/quill.js'
+export type { BindQuillOptions, QuillBindingHandle } from './bindings/quill.js'
