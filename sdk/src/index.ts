@@ -21,3 +21,9 @@ export { bindTextField } from './bindings/text-field.js'
 export type { TextFieldBinding, TextFieldOptions } from './bindings/text-field.js'
 export { bindQuill } from './bindings/quill.js'
 export type { BindQuillOptions, QuillBindingHandle } from './bindings/quill.js'
+export { bindContentEditable } from './bindings/content-editable.js'
+export type {
+  ContentEditableBinding,
+  ContentEditableOptions,
+  Format,
+} from './bindings/content-editable.js'
