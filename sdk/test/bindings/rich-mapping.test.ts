@@ -6,8 +6,16 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { renderLines } from '../../src/bindings/rich/delta-to-dom.js'
+import { computeChange } from '../../src/bindings/rich/diff.js'
+import { applyDeltaToLines } from '../../src/bindings/rich/line-delta.js'
 import { parseDom, parseHtml } from '../../src/bindings/rich/dom-to-delta.js'
-import { linesFromDelta, linesToDelta, type Line } from '../../src/bindings/rich/lines.js'
+import {
+  linesFromDelta,
+  linesToDelta,
+  readLines,
+  type Line,
+  type ModelLines,
+} from '../../src/bindings/rich/lines.js'
 import { safeUrl, sanitizeAttributes } from '../../src/bindings/rich/schema.js'
 
 const render = (lines: readonly Line[]): HTMLDivElement => {
@@ -224,5 +232,57 @@ describe('contenteditable mapping', () => {
     expect(closed.openEnd).toBe(false)
     expect(closed.lines).toEqual(open.lines)
     expect(linesFromDelta([]).lines).toEqual([{ runs: [], block: {} }])
+  })
+
+  it('writes Enter at the end of an open last line as a new line, not a lost one', () => {
+    const empty: Line = { runs: [], block: {} }
+    /** The inserted text of a change, whatever its runs. */
+    const inserts = (ops: ReturnType<typeof computeChange>) =>
+      ops.map((op) =>
+        op.kind === 'insert' ? [op.index, op.runs.map((run) => run.text).join('')] : op.kind,
+      )
+    const model = linesFromDelta([{ insert: 'one' }])
+    expect(inserts(computeChange(model, [...model.lines, empty], 4))).toEqual([[3, '\n\n']])
+    expect(inserts(computeChange(linesFromDelta([]), [empty, empty], 1))).toEqual([[0, '\n\n']])
+    const closed = linesFromDelta([{ insert: 'one\n\n' }])
+    const two: Line = { runs: [{ text: 'two', attributes: {} }], block: {} }
+    expect(inserts(computeChange(closed, [closed.lines[0] as Line, two], 7))).toEqual([[4, 'two']])
+  })
+
+  it('applies remote deltas to the lines exactly as a full re-read would (seeded)', () => {
+    const seed = Number(process.env['SEED'] ?? 20240611)
+    let state = seed
+    const random = () => (state = (state * 16807) % 2147483647) / 2147483647
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T
+    const comparable = (lines: ModelLines) => JSON.stringify(lines)
+    let exact = 0
+    for (let round = 0; round < 60; round++) {
+      const doc = new Y.Doc()
+      const ytext = doc.getText('t')
+      let model = readLines(ytext)
+      ytext.observe((event) => {
+        const next = applyDeltaToLines(model, event.delta)
+        model = readLines(ytext)
+        if (next === undefined) return
+        exact++
+        expect(comparable(next), `seed ${seed}`).toBe(comparable(model))
+      })
+      for (let i = 0; i < 30; i++) {
+        const length = ytext.length
+        const at = Math.floor(random() * (length + 1))
+        const roll = random()
+        if (roll < 0.5) {
+          const attributes = pick([{}, { bold: true }, { header: 1 }, { list: 'bullet' }])
+          ytext.insert(at, pick(['a', 'bc', '\n', 'x\ny', '\n\n']), attributes)
+        } else if (roll < 0.75 && length > 0) {
+          const from = Math.min(at, length - 1)
+          ytext.delete(from, Math.min(1 + Math.floor(random() * 4), length - from))
+        } else if (length > 0) {
+          const attributes = pick([{ bold: true }, { bold: null }, { header: 2 }, { italic: true }])
+          ytext.format(Math.min(at, length - 1), 1 + Math.floor(random() * 5), attributes)
+        }
+      }
+    }
+    expect(exact).toBeGreaterThan(1000)
   })
 })

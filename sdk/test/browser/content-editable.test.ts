@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { ContentEditableBinding } from '../../src/bindings/content-editable.js'
 import type { Session } from '../../src/index.js'
 import { startServer, type TestServer } from '../../../signaling-server/test/helpers/server.js'
 import type { RichGlobals } from './fixtures/rich-entry.js'
@@ -19,6 +20,7 @@ interface PageGlobals {
   coedit: RichGlobals
   session: Session
   editor: HTMLElement
+  binding: ContentEditableBinding
   /** Document updates seen since the last reset. */
   updates: number
   __pwned?: unknown
@@ -72,7 +74,7 @@ const openUser = async (name: string, room: string): Promise<Page> => {
       await g.session.whenSynced()
       g.editor = document.getElementById('editor') as HTMLElement
       const ytext = g.session.getText('doc')
-      g.coedit.bindContentEditable(ytext, g.editor, {
+      g.binding = g.coedit.bindContentEditable(ytext, g.editor, {
         undoManager: g.session.undoManager(ytext),
         awareness: g.session.awareness,
       })
@@ -169,6 +171,19 @@ describe('bindContentEditable in Chromium', () => {
     expect(text.split('\n').filter((line) => line.length > 0)).toEqual(['ab', 'def'])
   })
 
+  it('keeps paragraphs typed one after another at the end of the text', async () => {
+    const { alice, bob } = await two('paragraphs')
+    await focusEnd(alice)
+    await alice.keyboard.type('one')
+    await alice.keyboard.press('Enter')
+    await alice.keyboard.type('two')
+    await alice.keyboard.press('Enter')
+    await alice.keyboard.press('Enter')
+    await alice.keyboard.type('four')
+    expect(await converge(alice, bob)).toBe('one\ntwo\n\nfour\n')
+    expect(await markup(bob)).toBe('<p>one</p><p>two</p><p><br></p><p>four</p>')
+  })
+
   it('sends Ctrl+B to the other page as bold', async () => {
     const { alice, bob } = await two('bold')
     await focusEnd(alice)
@@ -210,6 +225,69 @@ describe('bindContentEditable in Chromium', () => {
     expect(caret).toBe('XYZ hello '.length)
     await bob.keyboard.type('big ')
     expect(await converge(alice, bob)).toBe('XYZ hello big world')
+  })
+
+  it('draws the other user’s caret in the overlay and removes it on blur', async () => {
+    const { alice, bob } = await two('cursors')
+    await focusEnd(alice)
+    await alice.keyboard.type('hello world')
+    await alice.keyboard.press('Enter')
+    await alice.keyboard.type('second line')
+    await converge(alice, bob)
+    /** Where Alice's page lays out the character boundary `offset` of line `line`. */
+    const expectedAt = (line: number, offset: number) =>
+      alice.evaluate(
+        ({ line, offset }) => {
+          const text = (globalThis as unknown as PageGlobals).editor.children[line]?.firstChild
+          if (!text) return null
+          const range = document.createRange()
+          range.setStart(text, offset)
+          const rect = range.getClientRects()[0]
+          return rect ? { left: rect.left, top: rect.top } : null
+        },
+        { line, offset },
+      )
+    // What Alice's overlay draws for Bob (the binding hands the overlay exactly these boxes).
+    const drawnForBob = () =>
+      alice.evaluate(() => {
+        const drawn = (globalThis as unknown as PageGlobals).binding.remoteCursors()
+        const [cursor] = drawn
+        if (drawn.length !== 1 || cursor?.name !== 'bob' || cursor.caret === null) return null
+        const { left, top, height } = cursor.caret
+        return { left, top, height, selection: cursor.selection.length }
+      })
+    const near = (
+      drawn: { left: number; top: number } | null,
+      expected: { left: number; top: number } | null,
+    ) =>
+      drawn !== null &&
+      expected !== null &&
+      Math.abs(drawn.left - expected.left) < 1 &&
+      Math.abs(drawn.top - expected.top) < 1
+
+    await bob.click('#editor')
+    await bob.keyboard.press('Control+Home')
+    for (let i = 0; i < 5; i++) await bob.keyboard.press('ArrowRight')
+    const afterHello = await expectedAt(0, 5)
+    await expect.poll(drawnForBob).toSatisfy((drawn) => near(drawn, afterHello))
+    expect((await drawnForBob())?.height).toBeGreaterThan(10)
+    // Down to the second line, then a selection of "second".
+    await bob.keyboard.press('ArrowDown')
+    await bob.keyboard.press('Home')
+    const lineStart = await expectedAt(1, 0)
+    await expect.poll(drawnForBob).toSatisfy((drawn) => near(drawn, lineStart))
+    for (let i = 0; i < 6; i++) await bob.keyboard.press('Shift+ArrowRight')
+    const afterSecond = await expectedAt(1, 6)
+    await expect
+      .poll(drawnForBob)
+      .toSatisfy((drawn) => near(drawn, afterSecond) && drawn?.selection === 1)
+    expect(await alice.evaluate(() => document.querySelectorAll('coedit-cursors').length)).toBe(1)
+
+    // Bob leaves the editor: his cursor goes.
+    await bob.evaluate(() => (document.activeElement as HTMLElement | null)?.blur())
+    await alice.waitForFunction(
+      () => (globalThis as unknown as PageGlobals).binding.remoteCursors().length === 0,
+    )
   })
 
   it('lets an IME composition finish while the other user types', async () => {

@@ -28,6 +28,7 @@ import { seedText } from '../seed.js'
 import { applyChange, computeChange } from './diff.js'
 import { groupLines, renderGroup } from './delta-to-dom.js'
 import { indexToPoint, rangeOf } from './dom-positions.js'
+import { applyDeltaToLines } from './line-delta.js'
 import { parseDom, parseHtml, parsePlainText, type DomPoint } from './dom-to-delta.js'
 import { lineLength, linesToDelta, readLines, type Line, type ModelLines } from './lines.js'
 import { transformThrough, type DeltaChange } from './positions.js'
@@ -51,6 +52,11 @@ export interface ContentEditableBinding {
   readonly ytext: Y.Text
   readonly element: HTMLElement
   readonly undoManager: Y.UndoManager
+  /**
+   * Other users' cursors as last handed to the overlay, in viewport coordinates (empty without
+   * `awareness`, and until the first frame after a change has drawn them).
+   */
+  remoteCursors(): readonly CaretBox[]
   /** Removes every listener, observer, timer and the cursor overlay; the DOM stays as it is. */
   destroy(): void
 }
@@ -218,7 +224,10 @@ export const bindContentEditable = (
   const applyModelChange = (deltas: readonly DeltaChange[][]) => {
     markDirty(observer.takeRecords())
     const selection = selectionIndexes()
-    model = readLines(ytext, allowed)
+    // Only the lines the change touched are rebuilt (long documents); re-read when it cannot be.
+    let next: ModelLines | undefined = model
+    for (const delta of deltas) next = next && applyDeltaToLines(next, delta, allowed)
+    model = next ?? readLines(ytext, allowed)
     if (reconcile() && selection !== undefined) {
       setSelection(transformThrough(deltas, selection[0]), transformThrough(deltas, selection[1]))
     }
@@ -324,6 +333,7 @@ export const bindContentEditable = (
   let publisher: CursorPublisher | undefined
   let overlay: CursorOverlay | undefined
   let frame: number | undefined
+  let drawn: readonly CaretBox[] = []
   const drawCursors = () => {
     frame = undefined
     const awareness = options.awareness
@@ -348,6 +358,7 @@ export const bindContentEditable = (
       return { clientId: cursor.clientId, name: cursor.name, color: cursor.color, caret, selection }
     })
     overlay.render(boxes)
+    drawn = boxes
   }
   function scheduleCursors() {
     if (!options.awareness || frame !== undefined || destroyed) return
@@ -394,6 +405,7 @@ export const bindContentEditable = (
     ytext,
     element,
     undoManager,
+    remoteCursors: () => drawn,
     destroy() {
       if (destroyed) return
       destroyed = true
@@ -414,6 +426,7 @@ export const bindContentEditable = (
       if (frame !== undefined) view.cancelAnimationFrame(frame)
       publisher?.destroy()
       overlay?.destroy()
+      drawn = []
       if (ownsUndo) undoManager.destroy()
       else undoManager.removeTrackedOrigin(origin)
       if (whiteSpace) element.style.setProperty('white-space', whiteSpace)

@@ -33,7 +33,8 @@ export const groupLines = (lines: readonly Line[]): Group[] => {
     let j = i + 1
     if (list !== undefined) while (j < lines.length && lines[j]?.block.list === list) j++
     const members = lines.slice(i, j)
-    groups.push({ lines: members, key: members.map(lineKey).join('\u0000') })
+    const key = j === i + 1 ? lineKey(first) : members.map(lineKey).join('\u0000')
+    groups.push({ lines: members, key })
     i = j
   }
   return groups

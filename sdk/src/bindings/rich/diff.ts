@@ -86,6 +86,9 @@ export const computeChange = (
     a !== undefined && b !== undefined && lineKey(a) === lineKey(b)
   while (prefix < min && same(old[prefix], next[prefix])) prefix++
   if (prefix === old.length && prefix === next.length) return []
+  // An open last line that gains lines after it (Enter at the end) gains its '\n': it must be
+  // part of the changed middle, or the new line would be appended without one.
+  if (model.openEnd && prefix === old.length) prefix--
   let suffix = 0
   while (
     suffix < min - prefix &&
@@ -93,26 +96,28 @@ export const computeChange = (
   ) {
     suffix++
   }
+  // An open empty last line (the empty text) cannot stay open behind new lines: "\n" is one line.
+  if (model.openEnd && suffix > 0 && old[old.length - 1]?.runs.length === 0) suffix--
   const oldMiddle = old.slice(prefix, old.length - suffix)
   const newMiddle = next.slice(prefix, next.length - suffix)
-  // The model's last line may end without '\n': keep it that way unless it gains a block format.
+  // The model's last line may end without '\n': keep it that way unless it gains a block format
+  // or is a new empty line (Enter at the end). "a\n" reads as the one line "a" (as Quill loads
+  // it), so an empty last line after other lines exists only as "a\n\n".
   const touchesEnd = suffix === 0
   const oldFlat = flatten(oldMiddle, !(touchesEnd && model.openEnd))
   const lastNew = newMiddle[newMiddle.length - 1]
-  const newFlat = flatten(
-    newMiddle,
-    !(
-      touchesEnd &&
-      model.openEnd &&
-      (lastNew === undefined || Object.keys(lastNew.block).length === 0)
-    ),
-  )
+  const staysOpen =
+    lastNew === undefined ||
+    (Object.keys(lastNew.block).length === 0 && (lastNew.runs.length > 0 || next.length === 1))
+  const closes = touchesEnd && model.openEnd && !staysOpen
+  const newFlat = flatten(newMiddle, !(touchesEnd && model.openEnd && staysOpen))
   const start = lengthOf(old.slice(0, prefix))
   const ops: LocalOp[] = []
+  // A '\n' that closes the last line is written after the caret, yet belongs to the edit.
   const change = diffText(
     oldFlat.text,
     newFlat.text,
-    cursor === undefined ? undefined : cursor - start,
+    cursor === undefined ? undefined : cursor - start + (closes ? 1 : 0),
   )
   const index = change?.index ?? 0
   const deleted = change?.deleteCount ?? 0
