@@ -7,6 +7,9 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { bindContentEditable } from '../../src/bindings/content-editable.js'
+import { renderLines } from '../../src/bindings/rich/delta-to-dom.js'
+import { parseDom } from '../../src/bindings/rich/dom-to-delta.js'
+import { linesToDelta, readLines } from '../../src/bindings/rich/lines.js'
 
 const editors: HTMLElement[] = []
 afterEach(() => {
@@ -78,6 +81,90 @@ describe('bindContentEditable (happy-dom)', () => {
     expect(element.children[0]).toBe(first)
     expect(element.children[1]).not.toBe(second)
     expect(element.children[2]).toBe(third)
+  })
+
+  it('splits and merges lists at the edges of a re-rendered range', () => {
+    const doc = new Y.Doc()
+    const ytext = doc.getText('t')
+    ytext.insert(0, 'a\nb\nc\nd\ne\n')
+    for (const at of [1, 3, 7, 9]) ytext.format(at, 1, { list: 'bullet' })
+    const element = editor()
+    bindContentEditable(ytext, element)
+    const lists = '<ul><li>a</li><li>b</li></ul><p>c</p><ul><li>d</li><li>e</li></ul>'
+    expect(markup(element)).toBe(lists)
+    ytext.format(5, 1, { list: 'bullet' })
+    expect(markup(element)).toBe('<ul><li>a</li><li>b</li><li>c</li><li>d</li><li>e</li></ul>')
+    ytext.format(5, 1, { list: 'ordered' })
+    expect(markup(element)).toBe(
+      '<ul><li>a</li><li>b</li></ul><ol><li>c</li></ol><ul><li>d</li><li>e</li></ul>',
+    )
+    ytext.delete(4, 2)
+    expect(markup(element)).toBe('<ul><li>a</li><li>b</li><li>d</li><li>e</li></ul>')
+    ytext.insert(4, 'c\n', {})
+    expect(markup(element)).toBe(lists)
+  })
+
+  it('renders remote and local edits by range exactly as a full render would (seeded)', () => {
+    const seed = Number(process.env['SEED'] ?? 20240612)
+    let state = seed
+    const random = () => (state = (state * 16807) % 2147483647) / 2147483647
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T
+    const canonical = (ytext: Y.Text) => {
+      const container = document.createElement('div')
+      container.append(...renderLines(document, readLines(ytext).lines))
+      return markup(container)
+    }
+    const blocks = [
+      {},
+      { header: 1 },
+      { list: 'bullet' },
+      { list: 'ordered' },
+      { blockquote: true },
+    ]
+    let checks = 0
+    for (let round = 0; round < 30; round++) {
+      const doc = new Y.Doc()
+      const ytext = doc.getText('t')
+      for (let i = 0; i < 12; i++) ytext.insert(ytext.length, `line ${i}\n`, pick(blocks))
+      const element = editor()
+      const binding = bindContentEditable(ytext, element)
+      for (let step = 0; step < 40; step++) {
+        const length = ytext.length
+        const at = Math.floor(random() * (length + 1))
+        const roll = random()
+        if (roll < 0.3) {
+          ytext.insert(at, pick(['a', 'bc', '\n', 'x\ny', '\n\n']), pick([{}, { bold: true }]))
+        } else if (roll < 0.45 && length > 1) {
+          const from = Math.min(at, length - 2)
+          ytext.delete(from, Math.min(1 + Math.floor(random() * 6), length - 1 - from))
+        } else if (roll < 0.6 && length > 0) {
+          ytext.format(Math.min(at, length - 1), 1 + Math.floor(random() * 8), pick(blocks))
+        } else {
+          // A local edit: text typed into (or removed from) one block, or a block split in two.
+          const items = Array.from(element.querySelectorAll('p, h1, li, blockquote'))
+          const block = pick(items)
+          const text = block.firstChild
+          if (roll < 0.85 && text?.nodeType === 3) {
+            const data = (text as Text).data
+            const cut = Math.floor(random() * (data.length + 1))
+            ;(text as Text).data = data.slice(0, cut) + pick(['', 'q', 'zz']) + data.slice(cut + 1)
+          } else {
+            const copy = document.createElement(block.tagName)
+            copy.textContent = 'new'
+            block.after(copy)
+          }
+          element.dispatchEvent(new Event('input'))
+          const read = parseDom(element, { mode: 'live' }).lines
+          expect(JSON.stringify(linesToDelta(read)), `seed ${seed}`).toBe(
+            JSON.stringify(linesToDelta(readLines(ytext).lines)),
+          )
+        }
+        expect(markup(element), `seed ${seed} round ${round} step ${step}`).toBe(canonical(ytext))
+        checks++
+      }
+      binding.destroy()
+    }
+    expect(checks).toBe(1200)
   })
 
   it('stops listening after destroy()', async () => {

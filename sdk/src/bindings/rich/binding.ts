@@ -8,8 +8,10 @@
  * whose DOM is not the canonical rendering are then re-rendered without producing updates.
  * Formatting shortcuts, undo/redo and paste are taken over in `beforeinput`/`paste`.
  *
- * Remote edits re-render only the top-level blocks whose content changed (keys differ), and keep
- * the caret attached to its characters. During IME composition the DOM is left alone: remote
+ * Remote edits re-render only the lines they changed (render-range.ts; line starts are cached in
+ * a LineIndex, the caret is read from its own block), and keep the caret attached to its
+ * characters. Local input is read from the blocks the mutation records touched; a change that
+ * cannot be localised is read from the whole element and reconciled by top-level node. During IME composition the DOM is left alone: remote
  * changes queue and land after `compositionend`, with the composed text mapped across them.
  *
  * Invariants relied on: the DOM outside an active edit is the canonical rendering of `model`
@@ -26,11 +28,26 @@ import {
 } from '../remote-cursors.js'
 import { seedText } from '../seed.js'
 import { applyChange, computeChange } from './diff.js'
-import { groupLines, renderGroup } from './delta-to-dom.js'
-import { indexToPoint, rangeOf } from './dom-positions.js'
-import { applyDeltaToLines } from './line-delta.js'
-import { parseDom, parseHtml, parsePlainText, type DomPoint } from './dom-to-delta.js'
-import { lineLength, linesToDelta, readLines, type Line, type ModelLines } from './lines.js'
+import { groupLines, lineElements, renderGroup, renderLine } from './delta-to-dom.js'
+import { indexToPoint, pointInLine } from './dom-positions.js'
+import { applyDeltaToLinesAt } from './line-delta.js'
+import { LineIndex } from './line-index.js'
+import {
+  parseDom,
+  parseHtml,
+  parsePlainText,
+  parseSegments,
+  type DomPoint,
+} from './dom-to-delta.js'
+import { between, isList, isPlaced, replaceBetween, type Block } from './render-range.js'
+import {
+  lineKey,
+  lineLength,
+  linesToDelta,
+  readLines,
+  type Line,
+  type ModelLines,
+} from './lines.js'
 import { transformThrough, type DeltaChange } from './positions.js'
 import { ALL_FORMATS, type Allowed, type Format } from './schema.js'
 
@@ -94,6 +111,16 @@ export const bindContentEditable = (
 
   /** The model as rendered into the element. */
   let model: ModelLines
+  /** Line start offsets of `model`. */
+  const index = new LineIndex([])
+  /** The element of each line of `model` (outside an active edit: its canonical rendering). */
+  let lineNodes: Element[] = []
+  /** Where each line element was last seen in `lineNodes` (checked before use). */
+  const lineAt = new WeakMap<Node, number>()
+  /** Mutation records not yet read. */
+  let pending: MutationRecord[] = []
+  /** Deltas of this binding's own transactions, as Yjs reported them. */
+  let own: DeltaChange[][] = []
   /** Top-level nodes known to be the canonical rendering of the group with this key. */
   const known = new WeakMap<Node, string>()
   let composing = false
@@ -113,9 +140,48 @@ export const bindContentEditable = (
     }
   }
   const observer = new MutationObserver((records) => {
-    markDirty(records)
+    pending.push(...records)
     if (!composing) syncLocal()
   })
+  const takeRecords = (): MutationRecord[] => {
+    const records = pending
+    pending = []
+    records.push(...observer.takeRecords())
+    markDirty(records)
+    return records
+  }
+
+  /** The line index of line element `node`, if it is one. */
+  const lineIndexOf = (node: Node): number | undefined => {
+    const guess = lineAt.get(node)
+    if (guess !== undefined && lineNodes[guess] === node) return guess
+    const found = lineNodes.indexOf(node as Element)
+    if (found < 0) return undefined
+    lineAt.set(node, found)
+    return found
+  }
+  /** The line-level node holding `node` (a top-level block, or an item of a top-level list). */
+  const lineNodeOf = (node: Node): Node | undefined => {
+    if (node === element) return undefined
+    let inner: Node | undefined
+    let current: Node | null = node
+    while (current !== null && current.parentNode !== element) {
+      inner = current
+      current = current.parentNode
+    }
+    if (current === null) return undefined
+    return isList(current) ? inner : current
+  }
+  /** The index of the line holding `node`, if it is (in) a known line element. */
+  const lineOf = (node: Node): number | undefined => {
+    const line = lineNodeOf(node)
+    return line === undefined ? undefined : lineIndexOf(line)
+  }
+  /** Takes the lines of the canonical rendering after a full reconcile. */
+  const resetLines = () => {
+    lineNodes = lineElements(element)
+    index.reset(model.lines)
+  }
 
   /**
    * Makes the element's top-level nodes the canonical rendering of `model`, replacing only the
@@ -169,6 +235,41 @@ export const bindContentEditable = (
     }
     // Our own rendering is not a local edit.
     observer.takeRecords()
+    resetLines()
+    return mutated
+  }
+
+  /**
+   * Lines `first`..`first + removed` of the previous model became `lines` (already in `model`):
+   * re-renders only them. `reuse(k, line)` may offer an existing element for new line k.
+   * Returns whether the DOM changed.
+   */
+  const renderLines = (
+    first: number,
+    removed: number,
+    lines: readonly Line[],
+    reuse: (k: number, rendered: Element) => Element | undefined,
+  ): boolean => {
+    const before = lineNodes[first - 1]
+    const after = lineNodes[first + removed]
+    const segments = between(element, before, after)
+    if (segments === undefined) return reconcile()
+    const blocks: Block[] = lines.map((line, k) => {
+      const rendered = renderLine(ownerDocument, line)
+      return { element: reuse(k, rendered) ?? rendered, list: line.block.list }
+    })
+    const { mutated, lists } = replaceBetween(element, before, after, segments, blocks)
+    const elements = blocks.map((block) => block.element)
+    lineNodes.splice(first, removed, ...elements)
+    index.splice(first, removed, lines)
+    for (const [k, block] of elements.entries()) {
+      lineAt.set(block, first + k)
+      const parent = block.parentNode
+      if (parent === element) known.set(block, lineKey(lines[k] as Line))
+      else if (parent !== null) known.delete(parent)
+    }
+    for (const list of lists) known.delete(list)
+    observer.takeRecords()
     return mutated
   }
 
@@ -183,29 +284,187 @@ export const bindContentEditable = (
       { node: focusNode, offset: selection.focusOffset },
     ]
   }
+  /**
+   * The model index of a DOM point in a canonical line element, read from that line alone (its
+   * start is cached): undefined when the point is not in or between known lines.
+   */
+  const pointIndex = (point: DomPoint): number | undefined => {
+    const { node, offset } = point
+    if (node === element || (isList(node) && node.parentNode === element)) {
+      // Between blocks: the start of the block after the point.
+      let next = node.childNodes[offset]
+      if (isList(next)) next = next.firstChild ?? undefined
+      const line = next === undefined ? undefined : lineIndexOf(next)
+      return line === undefined ? undefined : index.start(line)
+    }
+    const lineNode = lineNodeOf(node)
+    const line = lineNode === undefined ? undefined : lineIndexOf(lineNode)
+    if (lineNode === undefined || line === undefined) return undefined
+    const parsed = parseDom(lineNode, { mode: 'live', points: [point], allowed })
+    const within = parsed.points[0]
+    if (within === undefined || parsed.lines.length !== 1) return undefined
+    return index.start(line) + within
+  }
   /** The selection as model indexes [anchor, head] (reads the current DOM). */
   const selectionIndexes = (): [number, number] | undefined => {
     const points = selectionPoints()
     if (points.length === 0) return undefined
-    const [anchor, head] = parseDom(element, { mode: 'live', points, allowed }).points
+    let [anchor, head] = points.map(pointIndex)
+    if (anchor === undefined || head === undefined) {
+      ;[anchor, head] = parseDom(element, { mode: 'live', points, allowed }).points
+    }
     return anchor === undefined || head === undefined ? undefined : [anchor, head]
+  }
+  /** The DOM position of model index `at`, found through the line it is in. */
+  const pointAt = (at: number): DomPoint => {
+    const line = index.find(at) ?? model.lines.length - 1
+    const node = lineNodes[line]
+    if (node === undefined || lineNodes.length !== model.lines.length) {
+      return indexToPoint(element, model.lines, at)
+    }
+    const offset = Math.max(0, Math.min(at - index.start(line), index.length(line)))
+    return pointInLine(node, offset)
   }
   const setSelection = (anchor: number, head: number) => {
     const selection = ownerDocument.getSelection()
     if (!selection) return
-    const a = indexToPoint(element, model.lines, anchor)
-    const h = anchor === head ? a : indexToPoint(element, model.lines, head)
+    const a = pointAt(anchor)
+    const h = anchor === head ? a : pointAt(head)
     selection.setBaseAndExtent(a.node, a.offset, h.node, h.offset)
   }
-  const modelLength = () =>
-    model.lines.reduce((sum, line) => sum + lineLength(line) + 1, 0) - (model.openEnd ? 1 : 0)
+  const rangeAt = (from: number, to: number): Range => {
+    const range = ownerDocument.createRange()
+    const start = pointAt(from)
+    const end = from === to ? start : pointAt(to)
+    range.setStart(start.node, start.offset)
+    range.setEnd(end.node, end.offset)
+    return range
+  }
+  const modelLength = () => index.total() - (model.openEnd ? 1 : 0)
+
+  /**
+   * Local input read from the blocks the mutation records touched, not from the whole element:
+   * the lines from the first to the last touched one are parsed between the untouched lines
+   * around them, diffed against their model lines, and re-rendered. Returns false (having
+   * changed nothing) when the change cannot be localised; the caller then re-reads everything.
+   */
+  const syncRange = (records: readonly MutationRecord[], points: readonly DomPoint[]): boolean => {
+    if (records.length === 0 || lineNodes.length !== model.lines.length) return false
+    let lo = Number.POSITIVE_INFINITY
+    let hi = Number.NEGATIVE_INFINITY
+    const touch = (line: number | undefined) => {
+      if (line === undefined) return false
+      lo = Math.min(lo, line)
+      hi = Math.max(hi, line)
+      return true
+    }
+    /** A sibling at block level: a list stands for its item next to the change. */
+    const touchSibling = (node: Node | null, last: boolean) => {
+      if (node === null) return false
+      const line = isList(node) ? (last ? node.lastChild : node.firstChild) : node
+      return line !== null && touch(lineIndexOf(line))
+    }
+    for (const record of records) {
+      const target = record.target
+      if (target === element || (isList(target) && target.parentNode === element)) {
+        if (record.type !== 'childList') return false
+        const previous = touchSibling(record.previousSibling, true)
+        const next = touchSibling(record.nextSibling, false)
+        if (!previous && !next) return false
+        for (const node of [...Array.from(record.removedNodes), ...Array.from(record.addedNodes)]) {
+          touch(lineIndexOf(node))
+          if (isList(node)) for (const item of Array.from(node.childNodes)) touch(lineIndexOf(item))
+        }
+      } else if (element.contains(target)) {
+        // Inside a block; a block the browser added is covered by the record that added it.
+        touch(lineOf(target))
+      }
+    }
+    if (lo > hi) return false
+    const count = model.lines.length
+    // The text's end may be open (no final '\n'): the whole-text rules decide there.
+    if (hi + 1 >= count && model.openEnd) return false
+    if (lo === 0 && hi + 1 >= count) return false
+    const before = lineNodes[lo - 1]
+    const after = lineNodes[hi + 1]
+    if (before !== undefined && !isPlaced(element, before)) return false
+    if (after !== undefined && !isPlaced(element, after)) return false
+    const segments = between(element, before, after)
+    if (segments === undefined) return false
+
+    const parsed = parseSegments(segments, { mode: 'live', points, allowed })
+    const base = index.start(lo)
+    const oldEnd = index.start(hi + 1)
+    const newSize = parsed.lines.reduce((sum, line) => sum + lineLength(line) + 1, 0)
+    // Points outside the range are in untouched lines: read there, shifted past the range.
+    const [anchor, head] = parsed.points.map((at, i) => {
+      if (at !== undefined) return base + at
+      const point = points[i]
+      const old = point === undefined ? undefined : pointIndex(point)
+      if (old === undefined) return undefined
+      return old < base ? old : old + newSize - (oldEnd - base)
+    })
+    const cursor =
+      anchor !== undefined && anchor === head && parsed.points[0] !== undefined
+        ? anchor - base
+        : undefined
+    const ops = computeChange(
+      { lines: model.lines.slice(lo, hi + 1), openEnd: false },
+      parsed.lines,
+      cursor,
+    ).map((op) => ({ ...op, index: op.index + base }))
+
+    own = []
+    if (ops.length > 0) doc.transact(() => applyChange(ytext, ops), origin)
+    // The re-rendered range: the parsed lines, and whatever lines the model change touched.
+    let first = lo
+    let removed = hi + 1 - lo
+    for (const delta of own) {
+      const splice = applyDeltaToLinesAt(model, delta, allowed, index)
+      if (splice === undefined) {
+        model = readLines(ytext, allowed)
+        if (reconcile() && anchor !== undefined && head !== undefined) setSelection(anchor, head)
+        return true
+      }
+      if (splice.removed > 0 || splice.inserted.length > 0) {
+        const end = Math.max(first + removed, splice.first + splice.removed)
+        first = Math.min(first, splice.first)
+        removed = end - first
+      }
+      model = splice.model
+    }
+    own = []
+    const grown = model.lines.length - count
+    const lines = model.lines.slice(first, first + removed + grown)
+    // Blocks the browser left in canonical form are kept: the caret stays in them.
+    const candidates: Node[] = []
+    for (const node of between(element, lineNodes[first - 1], lineNodes[first + removed]) ?? []) {
+      for (const item of node) {
+        if (isList(item) && item.parentNode === element)
+          candidates.push(...Array.from(item.childNodes))
+        else candidates.push(item)
+      }
+    }
+    const mutated = renderLines(first, removed, lines, (k, rendered) => {
+      const candidate = candidates[k]
+      return candidate?.nodeType === 1 && (candidate as Element).outerHTML === rendered.outerHTML
+        ? (candidate as Element)
+        : undefined
+    })
+    if (mutated && anchor !== undefined && head !== undefined) setSelection(anchor, head)
+    return true
+  }
 
   /** Reads the element, writes the difference to the model, normalises the DOM. */
-  const syncLocal = (records: readonly MutationRecord[] = []) => {
+  const syncLocal = () => {
     if (composing || destroyed) return
-    markDirty(records)
-    markDirty(observer.takeRecords())
+    const records = takeRecords()
+    if (records.length === 0 && queued.length === 0) return
     const points = selectionPoints()
+    if (queued.length === 0 && syncRange(records, points)) {
+      scheduleCursors()
+      return
+    }
     const parsed = parseDom(element, { mode: 'live', points, allowed })
     const [anchor, head] = parsed.points
     const cursor = anchor !== undefined && anchor === head ? head : undefined
@@ -213,6 +472,7 @@ export const bindContentEditable = (
     const remote = queued
     queued = []
     if (ops.length > 0) doc.transact(() => applyChange(ytext, ops, remote), origin)
+    own = []
     if (ops.length > 0 || remote.length > 0) model = readLines(ytext, allowed)
     if (reconcile() && anchor !== undefined && head !== undefined) {
       setSelection(transformThrough(remote, anchor), transformThrough(remote, head))
@@ -222,20 +482,49 @@ export const bindContentEditable = (
 
   /** Renders a change the model already has (remote, undo, our own formatting). */
   const applyModelChange = (deltas: readonly DeltaChange[][]) => {
-    markDirty(observer.takeRecords())
+    // Unread local mutations: the DOM is not the model's rendering, re-render the touched blocks.
+    const dirty = takeRecords().length > 0 || lineNodes.length !== model.lines.length
     const selection = selectionIndexes()
-    // Only the lines the change touched are rebuilt (long documents); re-read when it cannot be.
-    let next: ModelLines | undefined = model
-    for (const delta of deltas) next = next && applyDeltaToLines(next, delta, allowed)
-    model = next ?? readLines(ytext, allowed)
-    if (reconcile() && selection !== undefined) {
+    // Only the lines the change touched are rebuilt and re-rendered (long documents); the text
+    // is re-read and the element reconciled when that cannot be done exactly.
+    let mutated = false
+    let full = dirty
+    for (const delta of deltas) {
+      const splice = full ? undefined : applyDeltaToLinesAt(model, delta, allowed, index)
+      if (splice === undefined) {
+        full = true
+        break
+      }
+      const old = model.lines
+      model = splice.model
+      if (splice.removed === 0 && splice.inserted.length === 0) continue
+      const changed = renderLines(splice.first, splice.removed, splice.inserted, (k) => {
+        const previous = old[splice.first + k]
+        const line = splice.inserted[k]
+        const node = lineNodes[splice.first + k]
+        return k < splice.removed && previous !== undefined && line !== undefined
+          ? lineKey(previous) === lineKey(line)
+            ? node
+            : undefined
+          : undefined
+      })
+      mutated = changed || mutated
+    }
+    if (full) {
+      model = readLines(ytext, allowed)
+      mutated = reconcile() || mutated
+    }
+    if (mutated && selection !== undefined) {
       setSelection(transformThrough(deltas, selection[0]), transformThrough(deltas, selection[1]))
     }
     scheduleCursors()
   }
 
   const onYText = (event: Y.YTextEvent, transaction: Y.Transaction) => {
-    if (transaction.origin === origin) return
+    if (transaction.origin === origin) {
+      own.push(event.delta as DeltaChange[])
+      return
+    }
     // Read now: a Yjs event's delta is only computed correctly during the event.
     const delta = event.delta as DeltaChange[]
     if (composing) queued.push(delta)
@@ -267,6 +556,7 @@ export const bindContentEditable = (
     doc.transact(() => {
       for (const [a, b] of segments) ytext.format(a, b - a, { [mark]: value })
     }, origin)
+    own = []
     model = readLines(ytext, allowed)
     reconcile()
     setSelection(selection[0], selection[1])
@@ -288,6 +578,7 @@ export const bindContentEditable = (
         at += insert.length
       }
     }, origin)
+    own = []
     model = readLines(ytext, allowed)
     reconcile()
     setSelection(at, at)
@@ -344,7 +635,7 @@ export const bindContentEditable = (
       const head = Math.min(cursor.head, length)
       const from = Math.min(anchor, head)
       const to = Math.max(anchor, head)
-      const caretRange = rangeOf(element, model.lines, head, head)
+      const caretRange = rangeAt(head, head)
       let caret: DOMRect | null = caretRange.getClientRects()[0] ?? null
       if (caret === null) {
         // An empty line (`<p><br></p>`) has no text to measure: use its element.
@@ -353,8 +644,7 @@ export const bindContentEditable = (
         const rect = host?.getBoundingClientRect()
         caret = rect ? new DOMRect(rect.left, rect.top, 0, rect.height) : null
       }
-      const selection =
-        from === to ? [] : Array.from(rangeOf(element, model.lines, from, to).getClientRects())
+      const selection = from === to ? [] : Array.from(rangeAt(from, to).getClientRects())
       return { clientId: cursor.clientId, name: cursor.name, color: cursor.color, caret, selection }
     })
     overlay.render(boxes)
@@ -378,6 +668,7 @@ export const bindContentEditable = (
     seedText(ytext, options.field ?? 'text', linesToDelta(initial.lines), { seed: true })
   }
   model = readLines(ytext, allowed)
+  index.reset(model.lines)
   const whiteSpace = element.style.getPropertyValue('white-space')
   // Verbatim spaces: Chromium then types plain spaces instead of &nbsp; (no model churn).
   element.style.setProperty('white-space', 'pre-wrap')

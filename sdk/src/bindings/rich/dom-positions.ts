@@ -18,20 +18,28 @@ export const indexToPoint = (root: Element, lines: readonly Line[], index: numbe
     const element = elements[i]
     if (element === undefined) break
     if (index <= start + length || i === lines.length - 1) {
-      let offset = Math.max(0, Math.min(index - start, length))
-      const walker = root.ownerDocument.createTreeWalker(element, 4 /* NodeFilter.SHOW_TEXT */)
-      let last: Text | undefined
-      for (let node = walker.nextNode(); node !== null; node = walker.nextNode()) {
-        const text = node as Text
-        if (offset <= text.length) return { node: text, offset }
-        offset -= text.length
-        last = text
-      }
-      return last === undefined ? { node: element, offset: 0 } : { node: last, offset: last.length }
+      return pointInLine(element, Math.max(0, Math.min(index - start, length)))
     }
     start += length + 1
   }
   return { node: root, offset: root.childNodes.length }
+}
+
+/**
+ * The DOM position `offset` characters into the canonical rendering of one line (`element`, its
+ * <p>, <li>, …). At a boundary between two text nodes the earlier one wins.
+ */
+export const pointInLine = (element: Element, offset: number): DomPoint => {
+  let rest = offset
+  const walker = element.ownerDocument.createTreeWalker(element, 4 /* NodeFilter.SHOW_TEXT */)
+  let last: Text | undefined
+  for (let node = walker.nextNode(); node !== null; node = walker.nextNode()) {
+    const text = node as Text
+    if (rest <= text.length) return { node: text, offset: rest }
+    rest -= text.length
+    last = text
+  }
+  return last === undefined ? { node: element, offset: 0 } : { node: last, offset: last.length }
 }
 
 /** A DOM range covering model indexes `from`..`to` (from ≤ to). */

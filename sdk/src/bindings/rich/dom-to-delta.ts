@@ -138,7 +138,26 @@ const blockOf = (element: Element, allowed: Allowed): BlockAttributes | undefine
 }
 
 /** Parses the children of `root` into lines. */
-export const parseDom = (root: Node, options: ParseOptions = {}): ParseResult => {
+export const parseDom = (root: Node, options: ParseOptions = {}): ParseResult =>
+  parse(options, undefined, root)
+
+/**
+ * Parses part of a live element: `segments` are runs of sibling nodes in document order, each
+ * read as the rest of the block (or list) that holds it, so a segment boundary ends a line the
+ * way leaving or entering that block would in {@link parseDom}. The result is what `parseDom`
+ * of the whole element yields for these nodes, given that the nodes before them ended a line.
+ * Unlike `parseDom`, no nodes make no lines. Points count from the segments' start.
+ */
+export const parseSegments = (
+  segments: readonly (readonly Node[])[],
+  options: ParseOptions = {},
+): ParseResult => parse(options, segments)
+
+const parse = (
+  options: ParseOptions,
+  segments: readonly (readonly Node[])[] | undefined,
+  root?: Node,
+): ParseResult => {
   const live = options.mode === 'live'
   const allowed = options.allowed ?? ALL_FORMATS
   const wanted = options.points ?? []
@@ -259,8 +278,30 @@ export const parseDom = (root: Node, options: ParseOptions = {}): ParseResult =>
     pending--
   }
 
-  visitChildren(root, {})
-  if (pending > 0 || lines.length === 0) endLine()
+  if (root !== undefined) {
+    visitChildren(root, {})
+    if (pending > 0 || lines.length === 0) endLine()
+    return { lines, points }
+  }
+  for (const segment of segments ?? []) {
+    if (pending > 0 || runs.length > 0) endLine()
+    for (const node of segment) {
+      // A point between two of these nodes is given as (their parent, child index).
+      const parent = node.parentNode
+      for (let i = 0; i < wanted.length; i++) {
+        const point = wanted[i]
+        if (point?.node !== parent || parent === null) continue
+        if (parent.childNodes[point.offset] === node) points[i] = index()
+      }
+      visit(node, {})
+      for (let i = 0; i < wanted.length; i++) {
+        const point = wanted[i]
+        if (point?.node !== parent || parent === null || points[i] !== undefined) continue
+        if (point.offset > 0 && parent.childNodes[point.offset - 1] === node) points[i] = index()
+      }
+    }
+  }
+  if (pending > 0 || runs.length > 0) endLine()
   return { lines, points }
 }
 

@@ -10,6 +10,7 @@
  * writer stacked several block keys on one '\n' and one is removed (the model no longer knows the
  * others), so such changes return undefined and the caller re-reads the text.
  */
+import type { LineIndex } from './line-index.js'
 import { EMBED_CHAR, pushRun, type Line, type ModelLines, type Run } from './lines.js'
 import {
   sanitizeBlock,
@@ -41,12 +42,31 @@ const codeOf = (item: Char | undefined) => item?.char.charCodeAt(0) ?? 0
 const isHigh = (item: Char | undefined) => codeOf(item) >= 0xd800 && codeOf(item) <= 0xdbff
 const isLow = (item: Char | undefined) => codeOf(item) >= 0xdc00 && codeOf(item) <= 0xdfff
 
+/** What {@link applyDeltaToLinesAt} did: lines `first`..`first + removed` became `inserted`. */
+export interface LineSplice {
+  readonly model: ModelLines
+  readonly first: number
+  readonly removed: number
+  readonly inserted: readonly Line[]
+}
+
 /** The model after `delta`, or undefined when the change cannot be applied exactly. */
 export const applyDeltaToLines = (
   model: ModelLines,
   delta: readonly Change[],
   allowed?: Allowed,
-): ModelLines | undefined => {
+): ModelLines | undefined => applyDeltaToLinesAt(model, delta, allowed)?.model
+
+/**
+ * {@link applyDeltaToLines}, also saying which lines changed. With `index` (the line starts of
+ * `model`) the affected lines are found in O(log n) instead of by summing line lengths.
+ */
+export const applyDeltaToLinesAt = (
+  model: ModelLines,
+  delta: readonly Change[],
+  allowed?: Allowed,
+  index?: LineIndex,
+): LineSplice | undefined => {
   // The changed range of the old text: [start, end), insertions at `end` included.
   let start = -1
   let end = 0
@@ -67,7 +87,7 @@ export const applyDeltaToLines = (
       end = at
     }
   }
-  if (start < 0) return model
+  if (start < 0) return { model, first: 0, removed: 0, inserted: [] }
 
   // The lines that hold [start, end]: line i spans its text and its '\n'.
   const lines = model.lines
@@ -75,7 +95,12 @@ export const applyDeltaToLines = (
   let last = -1
   let firstStart = 0
   let offset = 0
-  for (let i = 0; i < lines.length; i++) {
+  if (index !== undefined && index.count === lines.length) {
+    first = index.find(start) ?? -1
+    last = index.find(end) ?? -1
+    firstStart = first < 0 ? 0 : index.start(first)
+  }
+  for (let i = 0; i < lines.length && (first < 0 || last < 0); i++) {
     const line = lines[i] as Line
     let length = 0
     for (const run of line.runs) length += run.text.length
@@ -203,7 +228,12 @@ export const applyDeltaToLines = (
     openEnd = true
   }
   return {
-    lines: [...lines.slice(0, first), ...rebuilt, ...lines.slice(last + 1)],
-    openEnd: reachesEnd ? openEnd : model.openEnd,
+    model: {
+      lines: [...lines.slice(0, first), ...rebuilt, ...lines.slice(last + 1)],
+      openEnd: reachesEnd ? openEnd : model.openEnd,
+    },
+    first,
+    removed: last - first + 1,
+    inserted: rebuilt,
   }
 }
