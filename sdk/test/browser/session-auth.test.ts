@@ -12,9 +12,9 @@ import { generateKeyPair, signToken } from '../../../signaling-server/src/auth/d
 import { createTokenVerifier } from '../../../signaling-server/src/auth/token-verifier.js'
 import { startServer, type TestServer } from '../../../signaling-server/test/helpers/server.js'
 import type { CoeditGlobals } from './fixtures/session-entry.js'
-import { buildBrowserBundle } from './helpers/bundle.js'
+import { serveBundlePage } from './helpers/bundle-page.js'
 import { attachConsole, launchChromium } from './helpers/chromium.js'
-import { startStaticServer, type StaticServer } from './helpers/static-server.js'
+import type { StaticServer } from './helpers/static-server.js'
 
 interface PageGlobals {
   coedit: CoeditGlobals
@@ -35,12 +35,7 @@ const tokenCalls = new Map<string, number>()
 
 beforeAll(async () => {
   keys = await generateKeyPair('ES256')
-  const bundle = await buildBrowserBundle(entry)
-  web = await startStaticServer({
-    '/index.html': `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">
-      <script type="module" src="/coedit.js"></script>`,
-    '/coedit.js': bundle,
-  })
+  web = await serveBundlePage(entry)
   server = await startServer({ auth: createTokenVerifier({ jwks: keys.publicJwks }) })
   browser = await launchChromium()
 })

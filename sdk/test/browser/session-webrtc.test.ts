@@ -13,9 +13,9 @@ import type { Session, SessionOptions, WebSocketConstructor } from '../../src/in
 import { createSession } from '../../src/index.js'
 import { startServer, type TestServer } from '../../../signaling-server/test/helpers/server.js'
 import type { CoeditGlobals } from './fixtures/session-entry.js'
-import { buildBrowserBundle } from './helpers/bundle.js'
+import { serveBundlePage } from './helpers/bundle-page.js'
 import { attachConsole, launchChromium } from './helpers/chromium.js'
-import { startStaticServer, type StaticServer } from './helpers/static-server.js'
+import type { StaticServer } from './helpers/static-server.js'
 
 interface PageGlobals {
   coedit: CoeditGlobals
@@ -32,12 +32,7 @@ let browser: Browser
 const contexts: BrowserContext[] = []
 
 beforeAll(async () => {
-  const bundle = await buildBrowserBundle(entry)
-  web = await startStaticServer({
-    '/index.html': `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">
-      <script type="module" src="/coedit.js"></script>`,
-    '/coedit.js': bundle,
-  })
+  web = await serveBundlePage(entry)
   server = await startServer()
   browser = await launchChromium()
 })
