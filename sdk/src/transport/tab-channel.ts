@@ -21,6 +21,9 @@ export type TabMessage =
       readonly to: string
       readonly seq: number
       readonly update: Uint8Array
+      /** The sender's state vector, in an answer to `hello`: the newcomer answers with its own
+       * changes from that point (it posted none while it knew of no other tab). */
+      readonly stateVector?: Uint8Array
     }
   | {
       readonly type: 'update'
@@ -41,6 +44,8 @@ export type TabMessage =
     }
   /** Asks the relay holder to post its state (a tab just joined or took over). */
   | { readonly type: 'relay-query'; readonly from: string }
+  /** The tab is leaving (destroyed): the others stop counting it. */
+  | { readonly type: 'bye'; readonly from: string }
 
 export interface TabChannel {
   readonly tabId: string
@@ -68,7 +73,10 @@ const readMessage = (data: unknown): TabMessage | undefined => {
     case 'hello':
       return isBytes(m['stateVector']) ? (m as unknown as TabMessage) : undefined
     case 'state':
-      return isString(m['to']) && isCount(m['seq']) && isBytes(m['update'])
+      return isString(m['to']) &&
+        isCount(m['seq']) &&
+        isBytes(m['update']) &&
+        (m['stateVector'] === undefined || isBytes(m['stateVector']))
         ? (m as unknown as TabMessage)
         : undefined
     case 'update':
@@ -84,6 +92,7 @@ const readMessage = (data: unknown): TabMessage | undefined => {
         ? (m as unknown as TabMessage)
         : undefined
     case 'relay-query':
+    case 'bye':
       return m as unknown as TabMessage
     default:
       return undefined
@@ -105,14 +114,34 @@ export const createTabChannel = (options: {
   const controlListeners: ((message: TabMessage) => void)[] = []
   let seq = 0
 
-  const post = (message: TabMessage) => channel.postMessage(message)
+  // Tabs heard from and not yet gone. While there are none — the common case of one tab — the
+  // document, presence and relay-state messages are not posted at all: every postMessage is a
+  // round trip through the browser process (Chromium), which showed in the relay's tail latency.
+  // A tab that appears later gets everything in the hello/state exchange below.
+  const others = new Set<string>()
+  let closed = false
+  const post = (message: TabMessage) => {
+    const broadcast =
+      message.type === 'update' || message.type === 'awareness' || message.type === 'relay'
+    if (broadcast && others.size === 0) return
+    channel.postMessage(message)
+  }
   const markSeen = (from: string, value: number) => {
     seen[from] = Math.max(seen[from] ?? 0, value)
   }
+  const postAllAwareness = () =>
+    post({
+      type: 'awareness',
+      from: tabId,
+      update: encodeAwarenessUpdate(awareness, [...awareness.getStates().keys()]),
+    })
 
   const onDocUpdate = (update: Uint8Array, origin: unknown) => {
     if (origin === tabChannel) return
-    post({ type: 'update', from: tabId, seq: ++seq, update })
+    // Counted even when not posted: a follower is saved only once the leader has applied this
+    // number, which it learns from the state exchange that carries the unposted changes.
+    seq += 1
+    post({ type: 'update', from: tabId, seq, update })
   }
   const onAwarenessUpdate = (
     changes: { added: number[]; updated: number[]; removed: number[] },
@@ -129,6 +158,11 @@ export const createTabChannel = (options: {
       options.onError('dropped a malformed message from another tab')
       return
     }
+    if (message.type === 'bye') {
+      others.delete(message.from)
+      return
+    }
+    others.add(message.from)
     try {
       switch (message.type) {
         case 'hello':
@@ -138,17 +172,25 @@ export const createTabChannel = (options: {
             to: message.from,
             seq,
             update: Y.encodeStateAsUpdate(doc, message.stateVector),
+            stateVector: Y.encodeStateVector(doc),
           })
-          post({
-            type: 'awareness',
-            from: tabId,
-            update: encodeAwarenessUpdate(awareness, [...awareness.getStates().keys()]),
-          })
+          postAllAwareness()
           break
         case 'state':
           if (message.to !== tabId) break
           Y.applyUpdate(doc, message.update, tabChannel)
           markSeen(message.from, message.seq)
+          if (message.stateVector !== undefined) {
+            // The answer to our hello: send back what we changed before we knew of this tab.
+            post({
+              type: 'state',
+              from: tabId,
+              to: message.from,
+              seq,
+              update: Y.encodeStateAsUpdate(doc, message.stateVector),
+            })
+            postAllAwareness()
+          }
           options.onApplied()
           break
         case 'update':
@@ -177,8 +219,11 @@ export const createTabChannel = (options: {
     post,
     onControl: (listener) => controlListeners.push(listener),
     destroy() {
+      if (closed) return
+      closed = true
       doc.off('update', onDocUpdate)
       awareness.off('update', onAwarenessUpdate)
+      channel.postMessage({ type: 'bye', from: tabId } satisfies TabMessage)
       channel.onmessage = null
       channel.onmessageerror = null
       channel.close()
