@@ -43,7 +43,9 @@ export const createCursorOverlay = (ownerDocument: Document = document): CursorO
     div.style.setProperty('left', `${rect.left}px`)
     div.style.setProperty('top', `${rect.top}px`)
     div.style.setProperty('height', `${rect.height}px`)
-    if (className !== 'caret') div.style.setProperty('width', `${rect.width}px`)
+    // Only a selection box takes the rect's width: a caret is 2 px, and a label sizes to its name
+    // (given the caret's ~0 px width it would clip the name to a sliver).
+    if (className === 'sel') div.style.setProperty('width', `${rect.width}px`)
     div.style.setProperty('background', color)
     return div
   }
