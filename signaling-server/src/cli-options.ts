@@ -13,6 +13,10 @@ export interface ServeOptions {
   authKeys: string | undefined
   revocations: string | undefined
   insecure: boolean
+  /** Static files at `/`; undefined: none. */
+  publicDir: string | undefined
+  /** The bundle file; `false`: none; undefined: the SDK's build if there is one. */
+  scriptBundle: string | false | undefined
   logLevel: string
   limits: Partial<Limits>
   persistence: Partial<PersistenceOptions>
@@ -47,6 +51,10 @@ Options (environment variable in brackets):
   --auth-keys <jwks.json>       public keys; enables auth [COEDIT_AUTH_KEYS]
   --revocations <file>          JSON of revoked subjects/token ids, watched [COEDIT_REVOCATIONS]
   --insecure                    allow a non-loopback host without auth [COEDIT_INSECURE=1]
+  --public <dir>                static files served at / [COEDIT_PUBLIC] (default: none)
+  --script-bundle <file>        coedit.js served at /coedit.js [COEDIT_SCRIPT_BUNDLE]
+                                (default: the SDK's build, if built)
+  --no-script-bundle            serve no script bundle [COEDIT_NO_SCRIPT_BUNDLE=1]
   --log-level <level>           pino level [LOG_LEVEL] (default info)
 Limits:
 ${Object.entries(NUMERIC_FLAGS)
@@ -80,6 +88,9 @@ export const parseServeOptions = (
       'auth-keys': { type: 'string' },
       revocations: { type: 'string' },
       insecure: { type: 'boolean' },
+      public: { type: 'string' },
+      'script-bundle': { type: 'string' },
+      'no-script-bundle': { type: 'boolean' },
       'log-level': { type: 'string' },
       ...numericOptions,
     },
@@ -96,7 +107,17 @@ export const parseServeOptions = (
     if (value === undefined) continue
     ;(group === 'limits' ? limits : persistence)[key] = numberFrom(flag, value)
   }
-  const insecureEnv = env['COEDIT_INSECURE']
+  const isSet = (variable: string) => env[variable] === '1' || env[variable] === 'true'
+  if (values['no-script-bundle'] === true && values['script-bundle'] !== undefined) {
+    throw new Error('pass either --script-bundle <file> or --no-script-bundle, not both')
+  }
+  // A flag wins over both variables: `--script-bundle` over COEDIT_NO_SCRIPT_BUNDLE too.
+  const bundleFile = values['script-bundle']
+  const scriptBundle =
+    bundleFile ??
+    (values['no-script-bundle'] === true || isSet('COEDIT_NO_SCRIPT_BUNDLE')
+      ? false
+      : env['COEDIT_SCRIPT_BUNDLE'])
   return {
     host: text('host', 'COEDIT_HOST') ?? '127.0.0.1',
     port: numberFrom('port', text('port', 'COEDIT_PORT') ?? '8787'),
@@ -107,7 +128,9 @@ export const parseServeOptions = (
       .filter(Boolean),
     authKeys: text('auth-keys', 'COEDIT_AUTH_KEYS'),
     revocations: text('revocations', 'COEDIT_REVOCATIONS'),
-    insecure: values.insecure === true || insecureEnv === '1' || insecureEnv === 'true',
+    insecure: values.insecure === true || isSet('COEDIT_INSECURE'),
+    publicDir: text('public', 'COEDIT_PUBLIC'),
+    scriptBundle,
     logLevel: text('log-level', 'LOG_LEVEL') ?? 'info',
     limits,
     persistence,

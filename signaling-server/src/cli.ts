@@ -41,6 +41,8 @@ const serve = async (argv: readonly string[]) => {
     ...(auth === undefined ? {} : { auth }),
     ...(revocations === undefined ? {} : { revocations }),
     insecure: options.insecure,
+    ...(options.publicDir === undefined ? {} : { publicDir: options.publicDir }),
+    ...(options.scriptBundle === undefined ? {} : { scriptBundle: options.scriptBundle }),
     logger,
     limits: options.limits,
     persistence: options.persistence,

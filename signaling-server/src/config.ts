@@ -74,6 +74,19 @@ export interface ServerOptions {
   revocations?: RevocationList
   /** Allow listening on a non-loopback address without auth. Default false. */
   insecure?: boolean
+  /**
+   * The `coedit.js` script bundle served at `/coedit.js`, `/coedit.<hash>.js` and `/coedit.json`:
+   * a file path (it must exist at startup; a rebuild is picked up without a restart), or `false`
+   * for none. Default: the SDK's build (`@coedit/sdk/coedit.js`) if it has been built, else none
+   * (logged once with how to build it).
+   */
+  scriptBundle?: string | false
+  /**
+   * Directory of static files served at `/` (index.html for directories), read per request.
+   * Routes (`/healthz`, `/metrics`, the bundle, the WebSocket endpoints) win over files. Default:
+   * none — `/` answers a short text page.
+   */
+  publicDir?: string
   /** A pino logger, or `false` for none. Default: JSON logs to stdout at `info`. */
   logger?: Logger | false
   limits?: Partial<Limits>

@@ -1,6 +1,7 @@
 /**
- * `createServer`: one Node process, one port — HTTP (`/healthz`, `/metrics`), y-webrtc signaling
- * on `/signal`, the y-websocket relay on `/relay/<room>` — over a durable store.
+ * `createServer`: one Node process, one port — HTTP (`/healthz`, `/metrics`, the `coedit.js`
+ * bundle, an optional public directory), y-webrtc signaling on `/signal`, the y-websocket relay
+ * on `/relay/<room>` — over a durable store.
  *
  * This module wires parts together and owns the connection lifecycle: admission at upgrade
  * (origin, per-IP and per-second limits, token, protocol version, room load), liveness (pings,
@@ -17,6 +18,8 @@ import { AuthError, type TokenGrant } from './auth/token-verifier.js'
 import { defaultLimits, defaultPersistence, isLoopbackHost, type ServerOptions } from './config.js'
 import { createPeerSocket, type PeerSocket } from './connection/peer-socket.js'
 import { createHttpHandler } from './http/http-routes.js'
+import { openScriptBundle } from './http/script-bundle.js'
+import { createStaticFiles } from './http/static-files.js'
 import {
   isOriginAllowed,
   parseUpgradeRequest,
@@ -105,6 +108,12 @@ export const createServer = (options: ServerOptions = {}): CoeditServer => {
         '(or --insecure if this network is trusted).',
     )
   }
+  // Both check their paths now: a wrong path fails at startup, before storage is opened.
+  const scriptBundle = openScriptBundle(options.scriptBundle, logger)
+  const publicFiles =
+    options.publicDir === undefined
+      ? undefined
+      : createStaticFiles({ dir: options.publicDir, logger })
   const metrics = createMetrics()
   const storage = options.storage ?? createSqliteStorage({ dir: options.dataDir ?? './data' })
   const mergeWorker = createMergeWorker()
@@ -144,6 +153,9 @@ export const createServer = (options: ServerOptions = {}): CoeditServer => {
   const httpServer = createHttpServer(
     createHttpHandler({
       metrics,
+      logger,
+      scriptBundle,
+      publicFiles,
       health: {
         storageHealthy: () => storage.healthy(),
         rooms: () => [...registry.rooms()].length,
@@ -370,7 +382,15 @@ export const createServer = (options: ServerOptions = {}): CoeditServer => {
             port: address.port,
             url: `http://${shown}:${address.port}`,
           }
-          logger.info({ url: bound.url, auth: auth !== undefined }, 'coedit server listening')
+          logger.info(
+            {
+              url: bound.url,
+              auth: auth !== undefined,
+              scriptBundle: scriptBundle?.path ?? null,
+              publicDir: publicFiles?.root ?? null,
+            },
+            'coedit server listening',
+          )
           resolve(bound)
         })
       })

@@ -1,11 +1,11 @@
 /**
  * `coedit-server` as a newcomer meets it: the compiled CLI run as a child process from the
  * repository root — `npx coedit-server`, `keygen`, `token`, auth with those keys, the safe default
- * for non-loopback hosts (R34), environment variables, usage errors — and tokens never reaching
- * its output (R28).
+ * for non-loopback hosts (R34), environment variables, a public directory and the script bundle,
+ * usage errors — and tokens never reaching its output (R28).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer as createNetServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -310,6 +310,50 @@ describe('coedit-server CLI', () => {
     expect(existsSync(join(fromFlag, SQLITE_FILE))).toBe(true)
     expect(existsSync(fromEnv)).toBe(false)
     expect(await stop(run)).toEqual({ code: 0, signal: null })
+  })
+
+  it('serves --public files at / and --script-bundle at /coedit.js', async () => {
+    const site = tempDir()
+    writeFileSync(join(site, 'index.html'), '<title>from --public</title>')
+    const bundle = join(tempDir(), 'bundle.js')
+    writeFileSync(bundle, 'window.Coedit = { cli: true }\n')
+    const { run, url } = await startCli([
+      '--port',
+      '0',
+      '--data',
+      tempDir(),
+      '--public',
+      site,
+      '--script-bundle',
+      bundle,
+    ])
+    expect(await (await fetch(`${url}/`)).text()).toBe('<title>from --public</title>')
+    const script = await fetch(`${url}/coedit.js`)
+    expect(script.headers.get('access-control-allow-origin')).toBe('*')
+    expect(await script.text()).toBe('window.Coedit = { cli: true }\n')
+    expect(await stop(run)).toEqual({ code: 0, signal: null })
+  })
+
+  it('reads COEDIT_PUBLIC and COEDIT_NO_SCRIPT_BUNDLE like --public and --no-script-bundle', async () => {
+    const site = tempDir()
+    writeFileSync(join(site, 'coedit.js'), "/* the site's own copy */")
+    const { run, url } = await startCli(['--port', '0', '--data', tempDir()], {
+      COEDIT_PUBLIC: site,
+      COEDIT_NO_SCRIPT_BUNDLE: '1',
+    })
+    // No bundle route: the file of that name in the public directory answers.
+    expect(await (await fetch(`${url}/coedit.js`)).text()).toBe("/* the site's own copy */")
+    expect(await stop(run)).toEqual({ code: 0, signal: null })
+  })
+
+  it('exits with code 2 when --public or --script-bundle names nothing', async () => {
+    const missing = join(tempDir(), 'not-built')
+    for (const flag of ['--public', '--script-bundle']) {
+      const result = await runCli(['--port', '0', '--data', tempDir(), flag, missing])
+      expect(result.code, flag).toBe(2)
+      expect(result.stderr, flag).toContain(missing)
+      expect(result.output, flag).not.toMatch(URL_LINE)
+    }
   })
 
   it('exits with code 2 and a usage hint on an unknown flag', async () => {

@@ -1,9 +1,20 @@
 /**
- * Plain HTTP: `/healthz`, `/metrics`, and a JSON 404 for anything else. Every response carries
- * `Cache-Control: no-store` so that no CDN or browser cache ever serves a stale API answer (R33).
+ * Plain HTTP, in order of precedence: `/healthz`, `/metrics`, the script bundle (`/coedit.js`,
+ * `/coedit.<hash>.js`, `/coedit.json`), the WebSocket endpoints (upgrades only: a plain GET is a
+ * 404), then the public directory's files if one is configured — so a file can never shadow a
+ * route. Without a public directory `/` answers a short text page naming the server.
+ *
+ * API answers carry `Cache-Control: no-store` so that no CDN or browser cache ever serves a stale
+ * one (R33); the bundle and the files set their own cache policy.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { RELAY_PATH, SIGNAL_PATH } from '@coedit/sdk/protocol'
+import type { Logger } from 'pino'
 import type { Metrics } from '../metrics.js'
+import { sendApi, sendNotFound } from './responses.js'
+import type { ScriptBundle } from './script-bundle.js'
+import { createScriptRoutes, SCRIPT_MANIFEST_PATH, SCRIPT_PATH } from './script-routes.js'
+import type { StaticFiles } from './static-files.js'
 
 export interface HealthSource {
   storageHealthy(): Promise<boolean>
@@ -11,30 +22,55 @@ export interface HealthSource {
   connections(): number
 }
 
-const send = (
-  response: ServerResponse,
-  status: number,
-  body: string,
-  contentType = 'application/json; charset=utf-8',
-) => {
-  response.writeHead(status, {
-    'Content-Type': contentType,
-    'Cache-Control': 'no-store',
-    'X-Content-Type-Options': 'nosniff',
-  })
-  response.end(body)
+export interface HttpRoutesOptions {
+  metrics: Metrics
+  health: HealthSource
+  logger: Logger
+  /** The bundle to serve; absent: its routes answer 404 (or a public file of that name). */
+  scriptBundle?: ScriptBundle | undefined
+  /** The public directory; absent: `/` is the text page and other paths are 404. */
+  publicFiles?: StaticFiles | undefined
 }
 
-export const createHttpHandler =
-  (deps: { metrics: Metrics; health: HealthSource }) =>
-  (request: IncomingMessage, response: ServerResponse): void => {
-    const path = (request.url ?? '/').split('?', 1)[0]
+const isWebSocketPath = (path: string): boolean =>
+  [SIGNAL_PATH, RELAY_PATH].some((prefix) => path === prefix || path.startsWith(`${prefix}/`))
+
+const homePage = (bundle: boolean): string =>
+  [
+    'Coedit server',
+    '',
+    bundle
+      ? `Script: ${SCRIPT_PATH} (hashed URL and integrity: ${SCRIPT_MANIFEST_PATH})`
+      : 'Script: not served (build it with `npm run build`, or it was turned off)',
+    'Health: /healthz',
+    'Metrics: /metrics',
+    '',
+  ].join('\n')
+
+export const createHttpHandler = (options: HttpRoutesOptions) => {
+  const { metrics, health, logger, publicFiles } = options
+  const scriptRoutes =
+    options.scriptBundle === undefined
+      ? undefined
+      : createScriptRoutes(options.scriptBundle, logger)
+  const home = homePage(scriptRoutes !== undefined)
+
+  const failed = (response: ServerResponse, error: unknown) => {
+    logger.error({ err: error }, 'HTTP request failed')
+    if (!response.headersSent) sendApi(response, 500, JSON.stringify({ error: 'internal' }))
+    else response.destroy()
+  }
+
+  return (request: IncomingMessage, response: ServerResponse): void => {
+    const path = (request.url ?? '/').split('?', 1)[0] ?? '/'
     if (request.method !== 'GET' && request.method !== 'HEAD') {
-      send(response, 405, JSON.stringify({ error: 'method not allowed' }))
+      sendApi(response, 405, JSON.stringify({ error: 'method not allowed' }), undefined, {
+        Allow: 'GET, HEAD',
+      })
       return
     }
     if (path === '/healthz') {
-      deps.health
+      health
         .storageHealthy()
         .catch(() => false)
         .then((storage) => {
@@ -43,20 +79,33 @@ export const createHttpHandler =
           const body = {
             status: storage ? 'ok' : 'degraded',
             storage: storage ? 'ok' : 'failing',
-            rooms: deps.health.rooms(),
-            connections: deps.health.connections(),
+            rooms: health.rooms(),
+            connections: health.connections(),
           }
-          send(response, 200, JSON.stringify(body))
+          sendApi(response, 200, JSON.stringify(body))
         })
-        .catch((error: unknown) => send(response, 500, JSON.stringify({ error: String(error) })))
+        .catch((error: unknown) => failed(response, error))
       return
     }
     if (path === '/metrics') {
-      deps.metrics.registry
+      metrics.registry
         .metrics()
-        .then((text) => send(response, 200, text, deps.metrics.registry.contentType))
-        .catch((error: unknown) => send(response, 500, JSON.stringify({ error: String(error) })))
+        .then((text) => sendApi(response, 200, text, metrics.registry.contentType))
+        .catch((error: unknown) => failed(response, error))
       return
     }
-    send(response, 404, JSON.stringify({ error: 'not found' }))
+    if (scriptRoutes?.handle(request, response, path) === true) return
+    if (isWebSocketPath(path)) return sendNotFound(response)
+    if (publicFiles === undefined) {
+      if (path === '/') sendApi(response, 200, home, 'text/plain; charset=utf-8')
+      else sendNotFound(response)
+      return
+    }
+    publicFiles
+      .serve(request, response, path)
+      .then((served) => {
+        if (!served) sendNotFound(response)
+      })
+      .catch((error: unknown) => failed(response, error))
   }
+}
