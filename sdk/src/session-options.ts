@@ -8,6 +8,7 @@ import type { GetToken } from './auth/token-source.js'
 import type { BackoffOptions } from './transport/backoff.js'
 import { canShareRelay } from './transport/shared-relay.js'
 import type { WebSocketConstructor } from './transport/websocket-like.js'
+import { CoeditError } from './protocol/errors.js'
 
 export interface WebrtcOptions {
   /** Room password: end-to-end encrypts signaling (the server sees only ciphertext). */
@@ -66,11 +67,11 @@ export interface ResolvedOptions extends SessionOptions {
 
 export const resolveOptions = (options: SessionOptions): ResolvedOptions => {
   if (typeof options.room !== 'string' || options.room.length === 0) {
-    throw new TypeError('createSession needs a non-empty `room` name')
+    throw new CoeditError('misuse', 'createSession needs a non-empty `room` name')
   }
   // Checked before anything connects, so a rejected option leaves nothing running.
   if (options.user !== undefined && readUser(options.user) === undefined) {
-    throw new TypeError(USER_MISUSE)
+    throw new CoeditError('misuse', USER_MISUSE)
   }
   const hasRtc = typeof RTCPeerConnection !== 'undefined'
   const webrtcOptions =
@@ -80,18 +81,27 @@ export const resolveOptions = (options: SessionOptions): ResolvedOptions => {
         ? {}
         : options.webrtc
   if (webrtcOptions !== undefined && !hasRtc) {
-    throw new TypeError('webrtc needs RTCPeerConnection (a browser); pass `webrtc: false` here')
+    throw new CoeditError(
+      'misuse',
+      'webrtc needs RTCPeerConnection (a browser); pass `webrtc: false` here',
+    )
   }
   const relayEnabled = options.relay !== false
   if (relayEnabled && options.WebSocket === undefined && typeof WebSocket === 'undefined') {
-    throw new TypeError("no global WebSocket: pass `WebSocket` (e.g. from 'ws') to createSession")
+    throw new CoeditError(
+      'misuse',
+      "no global WebSocket: pass `WebSocket` (e.g. from 'ws') to createSession",
+    )
   }
   const hasIndexedDb = typeof indexedDB !== 'undefined'
   if (options.offline === true && !hasIndexedDb) {
-    throw new TypeError('offline needs IndexedDB; pass `offline: false` here')
+    throw new CoeditError('misuse', 'offline needs IndexedDB; pass `offline: false` here')
   }
   if (options.tabs === true && !canShareRelay()) {
-    throw new TypeError('tabs needs BroadcastChannel and navigator.locks; pass `tabs: false` here')
+    throw new CoeditError(
+      'misuse',
+      'tabs needs BroadcastChannel and navigator.locks; pass `tabs: false` here',
+    )
   }
   return {
     ...options,

@@ -11,6 +11,7 @@ import type { Awareness } from 'y-protocols/awareness'
 import { removeAwarenessStates } from 'y-protocols/awareness'
 import { createEmitter, type Listener } from '../events.js'
 import type { TransportKind } from '../transport/transport-status.js'
+import { CoeditError } from '../protocol/errors.js'
 
 export interface User {
   readonly name: string
@@ -149,7 +150,7 @@ export const createPresence = (options: PresenceOptions): Presence => {
   return {
     setUser(user) {
       if (readUser(user) === undefined)
-        throw new TypeError('user must be { name, color: "#rrggbb" }')
+        throw new CoeditError('misuse', 'user must be { name, color: "#rrggbb" }')
       set('user', user)
     },
     setCursor: (cursor) => set('cursor', cursor),

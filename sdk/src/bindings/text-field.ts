@@ -28,6 +28,7 @@ import {
   type DisplayText,
   type TextDelta,
 } from './text-field/display-text.js'
+import { CoeditError } from '../protocol/errors.js'
 
 export interface TextFieldOptions {
   /** Publishes this user's selection and draws other users' cursors over the field. */
@@ -60,7 +61,10 @@ const nativeValueSetter = (element: HTMLElement): ((value: string) => void) => {
     if (setter !== undefined) return (value) => setter.call(element, value)
     proto = Object.getPrototypeOf(proto) as object | null
   }
-  throw new TypeError('bindTextField: the element has no value setter; pass a textarea or input')
+  throw new CoeditError(
+    'misuse',
+    'bindTextField: the element has no value setter; pass a textarea or input',
+  )
 }
 
 /**
@@ -74,7 +78,10 @@ export const bindTextField = (
 ): TextFieldBinding => {
   const doc = ytext.doc
   if (doc === null) {
-    throw new Error('bindTextField: the Y.Text is not in a document; use doc.getText(field)')
+    throw new CoeditError(
+      'misuse',
+      'bindTextField: the Y.Text is not in a document; use doc.getText(field)',
+    )
   }
   const view = element.ownerDocument.defaultView ?? window
   const singleLine = element instanceof view.HTMLInputElement

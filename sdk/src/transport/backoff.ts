@@ -3,6 +3,8 @@
  * each delay is uniformly random in [0, min(cap, base · 2^attempt)]. Without jitter, every client
  * of a restarted server comes back in the same millisecond (requirements R14).
  */
+import { CoeditError } from '../protocol/errors.js'
+
 export interface BackoffOptions {
   /** Upper bound of the first delay, in ms. Default 500. */
   initialDelayMs?: number
@@ -30,7 +32,8 @@ export const createBackoff = ({
   random = Math.random,
 }: BackoffOptions = {}): Backoff => {
   if (!(initialDelayMs > 0) || !(maxDelayMs >= initialDelayMs)) {
-    throw new RangeError(
+    throw new CoeditError(
+      'misuse',
       `backoff needs 0 < initialDelayMs ≤ maxDelayMs (got ${initialDelayMs}, ${maxDelayMs})`,
     )
   }

@@ -3,6 +3,7 @@
  * application configures one address (`http://localhost:8787`, `https://coedit.example.com/base`).
  */
 import { RELAY_PATH, SIGNAL_PATH } from '../protocol/message-types.js'
+import { CoeditError } from '../protocol/errors.js'
 
 export interface ServerUrls {
   /** `ws(s)://host[/base]/relay/<room>` without a query string. */
@@ -26,13 +27,17 @@ export const serverUrls = (server: string, room: string): ServerUrls => {
   try {
     url = new URL(server)
   } catch {
-    throw new TypeError(
+    throw new CoeditError(
+      'misuse',
       `server must be an absolute URL like "http://localhost:8787" (got "${server}")`,
     )
   }
   const scheme = WS_SCHEME[url.protocol]
   if (scheme === undefined) {
-    throw new TypeError(`server must use http, https, ws or wss (got "${url.protocol}")`)
+    throw new CoeditError(
+      'misuse',
+      `server must use http, https, ws or wss (got "${url.protocol}")`,
+    )
   }
   const base = `${scheme}//${url.host}${url.pathname.replace(/\/+$/, '')}`
   return {

@@ -19,6 +19,7 @@ import { CloseCode, closeReasonOf, isPermanentClose } from '../protocol/close-co
 import { TOKEN_QUERY_PARAM } from '../protocol/message-types.js'
 import type { Backoff } from './backoff.js'
 import type { TransportError, TransportStatus } from './transport-status.js'
+import { CoeditError } from '../protocol/errors.js'
 
 export interface WebrtcTransportOptions {
   readonly room: string
@@ -79,7 +80,8 @@ interface SimplePeerLike {
 /** Throws (misuse) when this page already has a WebRTC session for `room`. */
 export const assertWebrtcRoomFree = (room: string): void => {
   if (claimedRooms.has(room)) {
-    throw new Error(
+    throw new CoeditError(
+      'misuse',
       `room "${room}" already has a WebRTC session in this page: destroy it first, or share one session`,
     )
   }

@@ -50,6 +50,7 @@ import {
 } from './lines.js'
 import { transformThrough, type DeltaChange } from './positions.js'
 import { ALL_FORMATS, type Allowed, type Format } from './schema.js'
+import { CoeditError } from '../../protocol/errors.js'
 
 export interface ContentEditableOptions {
   /** Publishes this user's selection and draws other users' cursors (y-quill's format). */
@@ -95,7 +96,10 @@ export const bindContentEditable = (
 ): ContentEditableBinding => {
   const doc = ytext.doc
   if (doc === null) {
-    throw new Error('bindContentEditable: the Y.Text must belong to a Y.Doc (use doc.getText())')
+    throw new CoeditError(
+      'misuse',
+      'bindContentEditable: the Y.Text must belong to a Y.Doc (use doc.getText())',
+    )
   }
   const ownerDocument = element.ownerDocument
   const view = ownerDocument.defaultView ?? globalThis
