@@ -51,6 +51,7 @@ import {
 import { transformThrough, type DeltaChange } from './positions.js'
 import { ALL_FORMATS, type Allowed, type Format } from './schema.js'
 import { CoeditError } from '../../protocol/errors.js'
+import { spliceMany } from './splice.js'
 
 export interface ContentEditableOptions {
   /** Publishes this user's selection and draws other users' cursors (y-quill's format). */
@@ -143,14 +144,19 @@ export const bindContentEditable = (
       if (top !== undefined) known.delete(top)
     }
   }
+  // Appends one by one: a spread argument list overflows the stack past ~100k records (loading a
+  // 100-page document produces that many).
+  const append = (into: MutationRecord[], records: readonly MutationRecord[]) => {
+    for (const record of records) into.push(record)
+  }
   const observer = new MutationObserver((records) => {
-    pending.push(...records)
+    append(pending, records)
     if (!composing) syncLocal()
   })
   const takeRecords = (): MutationRecord[] => {
     const records = pending
     pending = []
-    records.push(...observer.takeRecords())
+    append(records, observer.takeRecords())
     markDirty(records)
     return records
   }
@@ -264,7 +270,7 @@ export const bindContentEditable = (
     })
     const { mutated, lists } = replaceBetween(element, before, after, segments, blocks)
     const elements = blocks.map((block) => block.element)
-    lineNodes.splice(first, removed, ...elements)
+    spliceMany(lineNodes, first, removed, elements)
     index.splice(first, removed, lines)
     for (const [k, block] of elements.entries()) {
       lineAt.set(block, first + k)
@@ -444,9 +450,9 @@ export const bindContentEditable = (
     const candidates: Node[] = []
     for (const node of between(element, lineNodes[first - 1], lineNodes[first + removed]) ?? []) {
       for (const item of node) {
-        if (isList(item) && item.parentNode === element)
-          candidates.push(...Array.from(item.childNodes))
-        else candidates.push(item)
+        if (isList(item) && item.parentNode === element) {
+          for (const child of Array.from(item.childNodes)) candidates.push(child)
+        } else candidates.push(item)
       }
     }
     const mutated = renderLines(first, removed, lines, (k, rendered) => {

@@ -20,6 +20,7 @@ import {
   type InlineAttributes,
 } from './schema.js'
 import type { DeltaChange } from './positions.js'
+import { spliceMany } from './splice.js'
 
 type Attributes = Readonly<Record<string, unknown>>
 type Change = DeltaChange & { attributes?: unknown }
@@ -185,7 +186,7 @@ export const applyDeltaToLinesAt = (
       } else {
         inserted.push({ char: EMBED_CHAR, attributes: {} })
       }
-      chars.splice(position, 0, ...inserted)
+      spliceMany(chars, position, 0, inserted)
       position += inserted.length
     }
   }

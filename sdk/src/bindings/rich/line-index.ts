@@ -6,6 +6,7 @@
  * O(n) additions of cached numbers (no line is read again).
  */
 import { lineLength, type Line } from './lines.js'
+import { spliceMany } from './splice.js'
 
 export class LineIndex {
   /** `sizes[i]`: the length of line i plus its '\n'. */
@@ -42,7 +43,7 @@ export class LineIndex {
   splice(first: number, removed: number, lines: readonly Line[]): void {
     const sizes = lines.map((line) => lineLength(line) + 1)
     if (sizes.length !== removed) {
-      this.sizes.splice(first, removed, ...sizes)
+      spliceMany(this.sizes, first, removed, sizes)
       this.build()
       return
     }
