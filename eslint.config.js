@@ -29,8 +29,8 @@ export default tseslint.config(
     },
   },
   {
-    // The demo's pages run plain browser JavaScript, no build step.
-    files: ['demo/src/**/*.js'],
+    // The demo's pages and the extension tests' page scripts: plain browser JavaScript.
+    files: ['demo/src/**/*.js', 'extension/test/e2e/fixtures/**/*.js'],
     languageOptions: { globals: { ...globals.browser } },
     rules: {
       'no-restricted-syntax': [

@@ -5,6 +5,11 @@ import { configDefaults, defineConfig } from 'vitest/config'
 const alias = {
   '@coedit/sdk/protocol': fileURLToPath(new URL('./sdk/src/protocol/index.ts', import.meta.url)),
 }
+// The extension's unit tests import the SDK by package name: its sources, not `sdk/dist`.
+const extensionAlias = {
+  ...alias,
+  '@coedit/sdk': fileURLToPath(new URL('./sdk/src/index.ts', import.meta.url)),
+}
 
 // One Vitest project per workspace that has tests. Server tests start real servers on port 0,
 // real SQLite files in temp dirs and real child processes; they share 2 cores, so files run
@@ -39,6 +44,19 @@ export default defineConfig({
         },
       },
       {
+        test: {
+          name: 'extension',
+          alias: extensionAlias,
+          root: './extension',
+          include: ['test/**/*.test.ts'],
+          // Chromium with the extension loaded: project `extension-browser`.
+          exclude: [...configDefaults.exclude, 'test/e2e/**'],
+          environment: 'node',
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
         // Real headless Chromium (playwright-core + /usr/bin/chromium) against real servers, run
         // only inside the network namespace of scripts/in-netns.mjs (`npm run test:browser`); the
         // helpers refuse to launch a browser anywhere else. One file at a time: a Chromium with
@@ -52,6 +70,20 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        // The built extension loaded into Chromium profiles (launchPersistentContext), inside the
+        // network namespace like `browser`; one file at a time for the same reason.
+        test: {
+          name: 'extension-browser',
+          alias: extensionAlias,
+          root: './extension',
+          include: ['test/e2e/**/*.test.ts'],
+          environment: 'node',
+          fileParallelism: false,
+          testTimeout: 90_000,
+          hookTimeout: 90_000,
         },
       },
     ],

@@ -494,6 +494,27 @@ describe('limits', () => {
     ).toBe(1)
   })
 
+  it('lets browser extension pages through by default, and per scheme in an allowlist', async () => {
+    const chromeExtension = 'chrome-extension://abcdefghijklmnopabcdefghijklmnop'
+    const firefoxExtension = 'moz-extension://0d9a6c34-45f2-4d7b-9d3c-1f2e3a4b5c6d'
+    const open = await start()
+    for (const origin of [chromeExtension, firefoxExtension]) {
+      expect((await upgrade(`${open.wsUrl}/relay/r`, { origin })).status).toBe(101)
+    }
+    // Lookalikes are not extension origins.
+    for (const origin of [
+      'chrome-extension://evil.example/x',
+      'https://chrome-extension.example',
+    ]) {
+      expect((await upgrade(`${open.wsUrl}/relay/r`, { origin })).status).toBe(403)
+    }
+    const strict = await start({ allowedOrigins: ['https://good.example', 'chrome-extension://*'] })
+    expect((await upgrade(`${strict.wsUrl}/signal`, { origin: chromeExtension })).status).toBe(101)
+    expect((await upgrade(`${strict.wsUrl}/signal`, { origin: firefoxExtension })).status).toBe(403)
+    const listed = await start({ allowedOrigins: ['https://good.example'] })
+    expect((await upgrade(`${listed.wsUrl}/signal`, { origin: chromeExtension })).status).toBe(403)
+  })
+
   it('marks every HTTP API response no-store and exposes the documented metrics', async () => {
     const server = await start()
     const client = relay(server, 'metrics', { coedit: true })

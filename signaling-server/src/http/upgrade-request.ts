@@ -74,8 +74,23 @@ export const selectProtocol = (protocols: Set<string>): string | false =>
 const LOOPBACK_ORIGIN = /^https?:\/\/(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])(:\d+)?$/
 
 /**
+ * A browser extension's own pages (the Coedit extension's offscreen document or background).
+ * They are code the user installed, not a site the user happened to visit — the Origin check
+ * protects users from sites — so they pass by default; an allowlist can name them one by one or
+ * per browser (`chrome-extension://*`). Tokens are checked as for anyone else.
+ */
+const EXTENSION_ORIGIN = /^(chrome-extension|moz-extension|safari-web-extension):\/\/[A-Za-z0-9-]+$/
+
+/** `origin` matches an allowlist entry: exact, `*`, or `<extension scheme>://*`. */
+const matchesEntry = (origin: string, entry: string): boolean =>
+  entry === '*' ||
+  entry === origin ||
+  (entry.endsWith('://*') && EXTENSION_ORIGIN.test(origin) && origin.startsWith(entry.slice(0, -1)))
+
+/**
  * Origin policy (R33). No Origin header: not a browser, allowed (auth still applies). With an
- * allowlist: exact match or `*`. Without one: same origin as the Host header, or loopback.
+ * allowlist: exact match, `*`, or an extension scheme's `://*`. Without one: same origin as the
+ * Host header, loopback, or a browser extension's pages.
  */
 export const isOriginAllowed = (
   request: IncomingMessage,
@@ -84,9 +99,9 @@ export const isOriginAllowed = (
   const origin = request.headers.origin
   if (origin === undefined) return true
   if (allowedOrigins !== undefined && allowedOrigins.length > 0) {
-    return allowedOrigins.includes('*') || allowedOrigins.includes(origin)
+    return allowedOrigins.some((entry) => matchesEntry(origin, entry))
   }
-  if (LOOPBACK_ORIGIN.test(origin)) return true
+  if (LOOPBACK_ORIGIN.test(origin) || EXTENSION_ORIGIN.test(origin)) return true
   const host = request.headers.host
   return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`)
 }
