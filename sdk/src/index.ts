@@ -8,6 +8,8 @@ export type { Session, SessionEvents, SessionStatus } from './session.js'
 export type { SessionOptions, WebrtcOptions } from './session-options.js'
 export type { Cursor, Peer, User } from './awareness/presence.js'
 export type { GetToken } from './auth/token-source.js'
+export { fetchToken, readTokenBody } from './auth/token-endpoint.js'
+export type { Fetch } from './auth/token-endpoint.js'
 export type { SharedType } from './undo/undo-managers.js'
 export type { BackoffOptions } from './transport/backoff.js'
 export type {

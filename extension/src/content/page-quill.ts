@@ -29,7 +29,7 @@ import {
   type CursorPublisher,
   type RemoteCursor,
 } from '../../../sdk/src/bindings/remote-cursors.js'
-import { seedText } from '../../../sdk/src/bindings/seed.js'
+import { seedFieldName, seedText } from '../../../sdk/src/bindings/seed.js'
 import {
   ATTACH_EVENT,
   BRIDGE_VERSION,
@@ -119,7 +119,7 @@ export const bindPageQuill = (
     throw new CoeditError('misuse', 'bindPageQuill: ytext must belong to a Y.Doc (doc.getText)')
   }
   const seed = options.seed !== false
-  const field = seed ? resolveField(ytext, options.field) : undefined
+  const field = seed ? seedFieldName(ytext, options.field, 'bindPageQuill') : undefined
   const { awareness } = options
   const view = element.ownerDocument.defaultView ?? window
   const nonce = randomNonce()
@@ -349,24 +349,6 @@ const ATTACH_FAILURES = {
   'too-large': 'the editor’s content is too large to bind',
   failed: 'the page’s Quill bridge failed',
 } as const
-
-/** `ytext`'s top-level name: seeding writes the seed into `doc.getText(field)`. */
-const resolveField = (ytext: Y.Text, field: string | undefined): string => {
-  const share = ytext.doc?.share ?? new Map<string, unknown>()
-  if (field !== undefined) {
-    if (share.get(field) === ytext) return field
-    throw new CoeditError(
-      'misuse',
-      `bindPageQuill: options.field "${field}" does not name ytext (doc.getText("${field}")); ` +
-        'pass its top-level name or seed: false',
-    )
-  }
-  for (const [name, type] of share) if (type === ytext) return name
-  throw new CoeditError(
-    'misuse',
-    'bindPageQuill: seeding needs a top-level Y.Text (doc.getText(name)); pass seed: false',
-  )
-}
 
 /** 128 random bits, base64url: tells this binding's events from any other's. */
 const randomNonce = (): string => {

@@ -25,7 +25,7 @@ import type { Awareness } from 'y-protocols/awareness'
 import { QuillBinding } from 'y-quill'
 import * as Y from 'yjs'
 import { CoeditError } from '../protocol/errors.js'
-import { seedText, type DeltaInsert } from './seed.js'
+import { seedFieldName, seedText, type DeltaInsert } from './seed.js'
 
 export interface BindQuillOptions {
   /** Publishes this user's selection and draws remote cursors (y-quill's `cursor` field). */
@@ -68,7 +68,8 @@ export const bindQuill = (
   const { awareness } = options
   const restore: (() => void)[] = []
 
-  if (options.seed !== false) seedFromEditor(ytext, quill, resolveField(ytext, options.field))
+  if (options.seed !== false)
+    seedFromEditor(ytext, quill, seedFieldName(ytext, options.field, 'bindQuill'))
 
   const cursors = awareness === undefined ? undefined : createCursorRelay(quill)
   // y-quill reads the module once, in its constructor: hand it the sanitising relay instead.
@@ -124,24 +125,6 @@ export const bindQuill = (
       }
     },
   }
-}
-
-/** `ytext`'s top-level name: seeding writes the seed into `doc.getText(field)`. */
-const resolveField = (ytext: Y.Text, field: string | undefined): string => {
-  const share = ytext.doc?.share ?? new Map<string, unknown>()
-  if (field !== undefined) {
-    if (share.get(field) === ytext) return field
-    throw new CoeditError(
-      'misuse',
-      `bindQuill: options.field "${field}" does not name ytext (doc.getText("${field}")); ` +
-        'pass its top-level name or seed: false',
-    )
-  }
-  for (const [name, type] of share) if (type === ytext) return name
-  throw new CoeditError(
-    'misuse',
-    'bindQuill: seeding needs a top-level Y.Text (doc.getText(name)); pass seed: false',
-  )
 }
 
 /** Writes the editor's current content as the deterministic seed if `ytext` is still empty. */

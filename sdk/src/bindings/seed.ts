@@ -7,6 +7,7 @@
  * appears once.
  */
 import * as Y from 'yjs'
+import { CoeditError } from '../protocol/errors.js'
 
 /** A Quill-style delta insert (text with optional attributes). */
 export interface DeltaInsert {
@@ -45,4 +46,26 @@ export const seedText = (
   seedDoc.destroy()
   Y.applyUpdate(doc, update, origin)
   return true
+}
+
+/**
+ * `ytext`'s top-level name: seeding writes the seed into `doc.getText(field)`, so a binding must
+ * know it. `field` (when given) must name `ytext`; otherwise it is looked up. `caller` names the
+ * binding in the misuse message.
+ */
+export const seedFieldName = (ytext: Y.Text, field: string | undefined, caller: string): string => {
+  const share = ytext.doc?.share ?? new Map<string, unknown>()
+  if (field !== undefined) {
+    if (share.get(field) === ytext) return field
+    throw new CoeditError(
+      'misuse',
+      `${caller}: options.field "${field}" does not name ytext (doc.getText("${field}")); ` +
+        'pass its top-level name or seed: false',
+    )
+  }
+  for (const [name, type] of share) if (type === ytext) return name
+  throw new CoeditError(
+    'misuse',
+    `${caller}: seeding needs a top-level Y.Text (doc.getText(name)); pass seed: false`,
+  )
 }

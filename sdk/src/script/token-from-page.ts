@@ -4,61 +4,26 @@
  * every connection attempt and the token is only returned, never kept: not in a variable, not in
  * page storage, not in an error message (requirements R28). Errors name the attribute to fix.
  */
+import { fetchToken, readTokenBody as readBody, type Fetch } from '../auth/token-endpoint.js'
 import type { GetToken } from '../auth/token-source.js'
 import { CoeditError } from '../protocol/errors.js'
-
-type Fetch = (input: string, init: RequestInit) => Promise<Response>
 
 /** A global's name, optionally dotted (`myApp.auth.getToken`); no brackets, no calls. */
 const GLOBAL_PATH = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$/
 
 /**
  * `data-token-url`: GETs `url` with credentials and no caching and reads the token from the body,
- * JSON `{ "token": "…" }` or plain text. `fetchImpl` defaults to the global `fetch`, read at call
- * time.
+ * JSON `{ "token": "…" }` or plain text (auth/token-endpoint.ts). `fetchImpl` defaults to the
+ * global `fetch`, read at call time.
  */
 export const tokenFromUrl =
   (url: string, fetchImpl?: Fetch): (() => Promise<string>) =>
-  async () => {
-    const request = fetchImpl ?? ((input, init) => globalThis.fetch(input, init))
-    const response = await request(url, {
-      credentials: 'include',
-      cache: 'no-store',
-      headers: { Accept: 'application/json, text/plain' },
-    })
-    if (!response.ok) {
-      throw new CoeditError(
-        'token-failed',
-        `data-token-url: ${url} answered HTTP ${response.status}; it must answer 200 with a token`,
-      )
-    }
-    return readTokenBody(await response.text(), response.headers.get('content-type'))
-  }
+  () =>
+    fetchToken(url, 'data-token-url', fetchImpl)
 
 /** The token in a token endpoint's response body. Never echoes the body (it may be a secret). */
-export const readTokenBody = (body: string, contentType: string | null): string => {
-  const text = body.trim()
-  const json = (contentType ?? '').toLowerCase().includes('json') || text.startsWith('{')
-  if (!json) return text
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  } catch {
-    throw new CoeditError('token-failed', 'data-token-url: the response is not valid JSON')
-  }
-  if (typeof parsed === 'string') return parsed
-  const token =
-    typeof parsed === 'object' && parsed !== null
-      ? (parsed as Record<string, unknown>)['token']
-      : undefined
-  if (typeof token !== 'string') {
-    throw new CoeditError(
-      'token-failed',
-      'data-token-url: the JSON response needs a string "token" field',
-    )
-  }
-  return token
-}
+export const readTokenBody = (body: string, contentType: string | null): string =>
+  readBody(body, contentType, 'data-token-url')
 
 /** Throws (misuse, at configuration time) unless `name` can name a global function. */
 export const assertGlobalPath = (name: string): void => {
