@@ -435,12 +435,30 @@ const keystrokesOnce = (
       (globalThis as unknown as Harness).traceBench.load('keys', '/keys.bin'),
     )
     await page.evaluate((v) => (globalThis as unknown as Harness).traceBench.setup(v), variant)
+    // COEDIT_BENCH_CPU_PROFILE=1: a V8 CPU profile of the keystroke phase per variant, for
+    // finding where a keystroke's time goes (open it in Chromium DevTools → Performance).
+    const profiler = process.env['COEDIT_BENCH_CPU_PROFILE']
+      ? await page.context().newCDPSession(page)
+      : undefined
+    if (profiler !== undefined) {
+      await profiler.send('Profiler.enable')
+      await profiler.send('Profiler.setSamplingInterval', { interval: 100 })
+      await profiler.send('Profiler.start')
+    }
     const [result, otherCpuPct] = await measureOthers(() =>
       page.evaluate(
         (w) => (globalThis as unknown as Harness).traceBench.keystrokes('keys', w),
         warmup,
       ),
     )
+    if (profiler !== undefined) {
+      const { profile } = await profiler.send('Profiler.stop')
+      const dir = join(BENCH_DIR, 'results')
+      mkdirSync(dir, { recursive: true })
+      const file = join(dir, `keys-${variant}-round${round}.cpuprofile`)
+      writeFileSync(file, JSON.stringify(profile))
+      console.log(`CPU profile: ${file}`)
+    }
     const check = await page.evaluate(
       (text) => (globalThis as unknown as Harness).traceBench.check(text),
       expected,
