@@ -9,6 +9,10 @@ export interface ServeOptions {
   host: string
   port: number
   dataDir: string
+  /** PostgreSQL URL; undefined: SQLite in `dataDir`. */
+  postgresUrl: string | undefined
+  /** Redis URL shared by the instances; undefined: a single instance. */
+  redisUrl: string | undefined
   allowedOrigins: string[] | undefined
   authKeys: string | undefined
   revocations: string | undefined
@@ -46,6 +50,8 @@ Options (environment variable in brackets):
   --host <addr>                 interface to listen on [COEDIT_HOST] (default 127.0.0.1)
   --port <n>                    port [COEDIT_PORT] (default 8787)
   --data <dir>                  SQLite directory [COEDIT_DATA] (default ./data)
+  --postgres <url>              store rooms in PostgreSQL instead [COEDIT_POSTGRES_URL]
+  --redis <url>                 share rooms with other instances via Redis [COEDIT_REDIS_URL]
   --allowed-origins <a,b>       origins allowed to connect, or * [COEDIT_ALLOWED_ORIGINS]
                                 (default: same origin and loopback origins)
   --auth-keys <jwks.json>       public keys; enables auth [COEDIT_AUTH_KEYS]
@@ -84,6 +90,8 @@ export const parseServeOptions = (
       host: { type: 'string' },
       port: { type: 'string' },
       data: { type: 'string' },
+      postgres: { type: 'string' },
+      redis: { type: 'string' },
       'allowed-origins': { type: 'string' },
       'auth-keys': { type: 'string' },
       revocations: { type: 'string' },
@@ -122,6 +130,8 @@ export const parseServeOptions = (
     host: text('host', 'COEDIT_HOST') ?? '127.0.0.1',
     port: numberFrom('port', text('port', 'COEDIT_PORT') ?? '8787'),
     dataDir: text('data', 'COEDIT_DATA') ?? './data',
+    postgresUrl: text('postgres', 'COEDIT_POSTGRES_URL'),
+    redisUrl: text('redis', 'COEDIT_REDIS_URL'),
     allowedOrigins: origins
       ?.split(',')
       .map((origin) => origin.trim())

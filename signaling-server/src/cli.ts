@@ -37,6 +37,8 @@ const serve = async (argv: readonly string[]) => {
     host: options.host,
     port: options.port,
     dataDir: options.dataDir,
+    ...(options.redisUrl === undefined ? {} : { redisUrl: options.redisUrl }),
+    ...(options.postgresUrl === undefined ? {} : { postgresUrl: options.postgresUrl }),
     ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins }),
     ...(auth === undefined ? {} : { auth }),
     ...(revocations === undefined ? {} : { revocations }),

@@ -61,8 +61,25 @@ export interface ServerOptions {
   port?: number
   /** SQLite directory, used when `storage` is not given. Default `./data`. */
   dataDir?: string
-  /** A storage backend; defaults to SQLite in `dataDir`. The server closes it on `close()`. */
+  /**
+   * A PostgreSQL URL (`postgres://user@host:5432/db`): store rooms there instead of SQLite, so
+   * that several server instances can share them. Ignored when `storage` is given; `dataDir` is
+   * then unused. The schema is created or migrated at start. Default: none (SQLite).
+   */
+  postgresUrl?: string
+  /**
+   * A storage backend; defaults to PostgreSQL at `postgresUrl` if set, else SQLite in `dataDir`.
+   * The server closes it on `close()`.
+   */
   storage?: Storage
+  /**
+   * A Redis URL (`redis://host:6379`) shared by several server instances: document updates,
+   * awareness and signaling then reach clients on every instance, whichever one they reached
+   * (one pub/sub channel per room and per signaling topic). If Redis is unreachable the
+   * instance serves its own clients, reports `redis: "down"` on `/healthz`, and resyncs its rooms
+   * with the other instances when Redis returns. Default: none (a single instance).
+   */
+  redisUrl?: string
   /**
    * Origins allowed to open WebSockets. Default: same origin as the server and loopback origins.
    * `['*']` allows any origin. Requests without an Origin header (non-browser clients) pass.

@@ -34,7 +34,11 @@ import { createRelayClient } from './relay/relay-client.js'
 import { createRoomRegistry } from './relay/room-registry.js'
 import type { Room } from './relay/room.js'
 import { createSignalHub } from './signaling/signal-hub.js'
+import { createRedisBus } from './cluster/redis-bus.js'
+import { createRoomCluster } from './cluster/room-channel.js'
+import { createSignalCluster } from './cluster/signal-channel.js'
 import { createMergeWorker } from './storage/merge-updates.js'
+import { createPostgresStorage } from './storage/postgres-storage.js'
 import { createSqliteStorage } from './storage/sqlite-storage.js'
 
 export interface ServerAddress {
@@ -115,9 +119,22 @@ export const createServer = (options: ServerOptions = {}): CoeditServer => {
       ? undefined
       : createStaticFiles({ dir: options.publicDir, logger })
   const metrics = createMetrics()
-  const storage = options.storage ?? createSqliteStorage({ dir: options.dataDir ?? './data' })
+  const storage =
+    options.storage ??
+    (options.postgresUrl === undefined
+      ? createSqliteStorage({ dir: options.dataDir ?? './data' })
+      : createPostgresStorage({
+          connectionString: options.postgresUrl,
+          onBackgroundError: (error) => logger.warn({ err: error }, 'PostgreSQL storage error'),
+        }))
   const mergeWorker = createMergeWorker()
   const commit = createGroupCommit({ storage, settings: persistence, metrics, logger })
+  const bus =
+    options.redisUrl === undefined
+      ? undefined
+      : createRedisBus({ url: options.redisUrl, logger, metrics })
+  const roomCluster = bus === undefined ? undefined : createRoomCluster({ bus, logger })
+  const signalCluster = bus === undefined ? undefined : createSignalCluster({ bus, logger })
   const registry = createRoomRegistry({
     storage,
     limits,
@@ -126,9 +143,17 @@ export const createServer = (options: ServerOptions = {}): CoeditServer => {
     logger,
     merge: mergeWorker.merge,
     commit,
+    cluster: roomCluster,
   })
   const revocations = options.revocations
-  const hub = createSignalHub({ limits, metrics, logger, auth, revocations })
+  const hub = createSignalHub({
+    limits,
+    metrics,
+    logger,
+    auth,
+    revocations,
+    cluster: signalCluster,
+  })
   /** Grants of open relay connections, for revocation. */
   const relayGrants = new Map<PeerSocket, TokenGrant>()
   revocations?.onChange(() => {
@@ -160,6 +185,7 @@ export const createServer = (options: ServerOptions = {}): CoeditServer => {
         storageHealthy: () => storage.healthy(),
         rooms: () => [...registry.rooms()].length,
         connections: () => peers.size,
+        redis: bus === undefined ? undefined : () => (bus.up ? 'up' : 'down'),
       },
     }),
   )
@@ -410,6 +436,9 @@ export const createServer = (options: ServerOptions = {}): CoeditServer => {
       const flushed = await registry.flushAll(budget)
       if (!flushed) logger.error('shutdown deadline passed before storage accepted every update')
       registry.destroy()
+      roomCluster?.destroy()
+      signalCluster?.destroy()
+      await bus?.destroy()
       commit.destroy()
       revocations?.destroy()
       await mergeWorker.destroy()

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
+import { adminQuery, createTestSchema, requirePostgres } from './helpers/postgres.js'
 import { connectRelay, type TestRelayClient } from './helpers/relay-client.js'
 import { until } from './helpers/wait.js'
 
@@ -310,6 +311,35 @@ describe('coedit-server CLI', () => {
     expect(existsSync(join(fromFlag, SQLITE_FILE))).toBe(true)
     expect(existsSync(fromEnv)).toBe(false)
     expect(await stop(run)).toEqual({ code: 0, signal: null })
+  })
+
+  it('stores into PostgreSQL with --postgres, not into SQLite', async () => {
+    await requirePostgres()
+    const schema = await createTestSchema()
+    try {
+      const data = tempDir()
+      const { run, wsUrl } = await startCli([
+        '--port',
+        '0',
+        '--data',
+        data,
+        '--postgres',
+        schema.url,
+      ])
+      const client = connectRelay(wsUrl, 'pg-room', { coedit: true })
+      clients.push(client)
+      await until('synced', () => client.synced, [[client.events, 'synced']])
+      client.doc.getText('t').insert(0, 'kept in PostgreSQL')
+      await until('saved', () => client.isSaved(), [[client.events, 'saved']])
+      const rows = await adminQuery<{ count: string }>(
+        `SELECT count(*) FROM ${schema.name}.coedit_updates WHERE room = 'pg-room'`,
+      )
+      expect(Number(rows[0]?.count)).toBeGreaterThan(0)
+      expect(existsSync(join(data, SQLITE_FILE))).toBe(false)
+      expect(await stop(run)).toEqual({ code: 0, signal: null })
+    } finally {
+      await schema.drop()
+    }
   })
 
   it('serves --public files at / and --script-bundle at /coedit.js', async () => {

@@ -20,6 +20,8 @@ export interface HealthSource {
   storageHealthy(): Promise<boolean>
   rooms(): number
   connections(): number
+  /** The Redis bus's state; absent when the instance runs without one. */
+  redis?: (() => 'up' | 'down') | undefined
 }
 
 export interface HttpRoutesOptions {
@@ -75,10 +77,13 @@ export const createHttpHandler = (options: HttpRoutesOptions) => {
         .catch(() => false)
         .then((storage) => {
           // Storage trouble does not make this instance unfit to serve: editing continues and
-          // clients see "unsaved". Report it; keep answering 200.
+          // clients see "unsaved". Report it; keep answering 200. Likewise a Redis outage: the
+          // instance serves its own clients and heals when Redis returns.
+          const redis = health.redis?.()
           const body = {
-            status: storage ? 'ok' : 'degraded',
+            status: storage && redis !== 'down' ? 'ok' : 'degraded',
             storage: storage ? 'ok' : 'failing',
+            ...(redis === undefined ? {} : { redis }),
             rooms: health.rooms(),
             connections: health.connections(),
           }

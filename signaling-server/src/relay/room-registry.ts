@@ -2,6 +2,7 @@
  * Rooms in memory: loaded once (single flight, R24), unloaded after being empty for
  * `roomIdleMs` — flushed first, and kept if storage cannot take the flush yet.
  */
+import type { RoomChannel, RoomCluster } from '../cluster/room-channel.js'
 import { createRoom, type Room, type RoomDeps } from './room.js'
 
 export interface RoomRegistry {
@@ -21,14 +22,18 @@ export interface RoomRegistry {
   destroy(): void
 }
 
-/** What every room needs; the registry adds the lifecycle callbacks. */
-export type RegistryDeps = Omit<RoomDeps, 'onEmpty' | 'onOccupied'>
+/** What every room needs; the registry adds the lifecycle callbacks and the cluster link. */
+export type RegistryDeps = Omit<RoomDeps, 'onEmpty' | 'onOccupied' | 'link'> & {
+  /** Other instances sharing rooms through Redis; absent: this instance is alone. */
+  cluster?: RoomCluster | undefined
+}
 
 export const createRoomRegistry = (deps: RegistryDeps): RoomRegistry => {
   const { storage, persistence, metrics, logger } = deps
   const rooms = new Map<string, Room>()
   const loading = new Map<string, Promise<Room>>()
   const unloadTimers = new Map<Room, ReturnType<typeof setTimeout>>()
+  const channels = new Map<Room, RoomChannel>()
 
   const cancelUnload = (room: Room) => {
     const timer = unloadTimers.get(room)
@@ -54,6 +59,8 @@ export const createRoomRegistry = (deps: RegistryDeps): RoomRegistry => {
     if (room.busy || rooms.get(room.name) !== room) return
     rooms.delete(room.name)
     metrics.rooms.dec()
+    channels.get(room)?.close()
+    channels.delete(room)
     room.destroy()
     logger.debug({ room: room.name }, 'room unloaded')
   }
@@ -67,12 +74,26 @@ export const createRoomRegistry = (deps: RegistryDeps): RoomRegistry => {
 
   const load = async (name: string): Promise<Room> => {
     metrics.storageLoads.inc()
-    const stored = await storage.loadRoom(name)
-    const room = createRoom(name, stored, {
-      ...deps,
-      onEmpty: scheduleUnload,
-      onOccupied: cancelUnload,
-    })
+    // Subscribed before reading storage: what other instances publish meanwhile is buffered.
+    const channel = deps.cluster?.open(name)
+    let room: Room
+    try {
+      await channel?.ready
+      const stored = await storage.loadRoom(name)
+      room = createRoom(name, stored, {
+        ...deps,
+        onEmpty: scheduleUnload,
+        onOccupied: cancelUnload,
+        link: channel,
+      })
+    } catch (error) {
+      channel?.close()
+      throw error
+    }
+    if (channel !== undefined) {
+      channels.set(room, channel)
+      channel.bind(room)
+    }
     rooms.set(name, room)
     metrics.rooms.inc()
     // Unloads the room if its first client never arrives (joining cancels this).
@@ -119,6 +140,8 @@ export const createRoomRegistry = (deps: RegistryDeps): RoomRegistry => {
     destroy() {
       for (const timer of unloadTimers.values()) clearTimeout(timer)
       unloadTimers.clear()
+      for (const channel of channels.values()) channel.close()
+      channels.clear()
       for (const room of rooms.values()) room.destroy()
       metrics.rooms.set(0)
       rooms.clear()

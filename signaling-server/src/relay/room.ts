@@ -62,7 +62,32 @@ export interface Room {
   compact(): Promise<void>
   /** Stops timers and forgets the document. Call after `flush()`. */
   destroy(): void
+  /**
+   * Applies a document update another instance published: broadcast to this instance's clients,
+   * never re-published and never stored here (see {@link ClusterLink}). Never throws.
+   */
+  applyRemoteUpdate(update: Uint8Array): void
+  /** Applies and broadcasts an awareness frame another instance published. Never throws. */
+  applyRemoteAwareness(frame: Uint8Array): void
 }
+
+/**
+ * Where a room sends what other server instances must see (cluster/room-channel.ts). Only
+ * changes that originate here are handed over: effective document updates from this instance's
+ * clients, and their awareness frames.
+ *
+ * Persisted once: the instance whose client sent an update stores it; instances that receive it
+ * over the bus apply it in memory only. With shared storage (PostgreSQL) every update is then
+ * written once; with separate stores per instance each holds what its own clients wrote, and a
+ * room loaded elsewhere completes its document from the instances serving it (sync request).
+ */
+export interface ClusterLink {
+  publishUpdate(update: Uint8Array): void
+  publishAwareness(frame: Uint8Array): void
+}
+
+/** Transaction origin of updates from other instances: broadcast, not published, not stored. */
+const REMOTE = Symbol('remote instance')
 
 export interface RoomDeps {
   storage: Storage
@@ -77,6 +102,8 @@ export interface RoomDeps {
   onEmpty: (room: Room) => void
   /** Called when a client joins an empty room (cancels a pending unload). */
   onOccupied: (room: Room) => void
+  /** The room's link to other instances; absent without a Redis bus. */
+  link?: ClusterLink | undefined
 }
 
 export const createRoom = (name: string, stored: StoredRoom, deps: RoomDeps): Room => {
@@ -187,12 +214,17 @@ export const createRoom = (name: string, stored: StoredRoom, deps: RoomDeps): Ro
     onDurable,
   })
 
-  doc.on('update', (update: Uint8Array) => {
+  doc.on('update', (update: Uint8Array, origin: unknown) => {
     storedBytes += update.length
-    persister.append(update)
+    if (origin !== REMOTE) {
+      persister.append(update)
+      deps.link?.publishUpdate(update)
+    }
     if (applying !== null) applying.effective.push(update)
     else broadcast(encodeSyncUpdate(update))
   })
+  /** Owner of awareness states learnt from other instances (they announce removals). */
+  const remoteOwner = {}
 
   const hasPending = () => doc.store.pendingStructs !== null || doc.store.pendingDs !== null
 
@@ -254,6 +286,7 @@ export const createRoom = (name: string, stored: StoredRoom, deps: RoomDeps): Ro
       case 'awareness':
         awareness.apply(client, message.entries, performance.now())
         broadcast(frame)
+        deps.link?.publishAwareness(frame)
         return
       case 'query-awareness':
         client.peer.send(encodeAwarenessFrame(encodeAwarenessUpdate(awareness.all())))
@@ -316,7 +349,11 @@ export const createRoom = (name: string, stored: StoredRoom, deps: RoomDeps): Ro
     leave(client) {
       if (!clients.delete(client)) return
       const removed = awareness.removeOwner(client)
-      if (removed.length > 0) broadcast(encodeAwarenessFrame(encodeAwarenessUpdate(removed)))
+      if (removed.length > 0) {
+        const frame = encodeAwarenessFrame(encodeAwarenessUpdate(removed))
+        broadcast(frame)
+        deps.link?.publishAwareness(frame)
+      }
       checkEmpty()
     },
     keepAlive(now, idleMs) {
@@ -336,6 +373,25 @@ export const createRoom = (name: string, stored: StoredRoom, deps: RoomDeps): Ro
         logger.error({ room: name, backlog: persister.backlog }, 'room closed with unsaved updates')
       }
       doc.destroy()
+    },
+    applyRemoteUpdate(update) {
+      try {
+        Y.applyUpdate(doc, update, REMOTE)
+      } catch (error) {
+        metrics.drops.labels('bad-cluster-message').inc()
+        logger.error({ room: name, err: error }, 'update from another instance fails to apply')
+      }
+    },
+    applyRemoteAwareness(frame) {
+      try {
+        const message = decodeRelayFrame(frame)
+        if (message.type !== 'awareness') throw new Error(`not awareness: ${message.type}`)
+        awareness.apply(remoteOwner, message.entries, performance.now())
+        broadcast(frame)
+      } catch (error) {
+        metrics.drops.labels('bad-cluster-message').inc()
+        logger.error({ room: name, err: error }, 'bad awareness from another instance')
+      }
     },
   }
   return room

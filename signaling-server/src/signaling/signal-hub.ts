@@ -15,6 +15,7 @@ import {
 } from '@coedit/sdk/protocol'
 import type { Logger } from 'pino'
 import type { RevocationList } from '../auth/revocation-list.js'
+import type { SignalCluster } from '../cluster/signal-channel.js'
 import { AuthError, type TokenGrant, type TokenVerifier } from '../auth/token-verifier.js'
 import type { PeerSocket } from '../connection/peer-socket.js'
 import type { Limits } from '../config.js'
@@ -46,17 +47,34 @@ export const createSignalHub = (deps: {
   logger: Logger
   auth: TokenVerifier | undefined
   revocations: RevocationList | undefined
+  /** Other instances' subscribers, through Redis; absent: this instance is alone. */
+  cluster?: SignalCluster | undefined
 }): SignalHub => {
-  const { limits, metrics, logger, auth, revocations } = deps
+  const { limits, metrics, logger, auth, revocations, cluster } = deps
   const clients = new Set<SignalClient>()
   const topics = new Map<string, Set<SignalClient>>()
+
+  /** Sends a publication to this instance's subscribers of `topic`. */
+  const deliver = (topic: string, data: unknown) => {
+    const subscribers = topics.get(topic)
+    if (subscribers === undefined) return
+    const text = encodeSignalingPublication({
+      type: 'publish',
+      topic,
+      data,
+      clients: subscribers.size,
+    })
+    for (const subscriber of subscribers) subscriber.peer.send(text)
+  }
 
   const unsubscribe = (client: SignalClient, topic: string) => {
     const subscribers = topics.get(topic)
     client.topics.delete(topic)
     if (subscribers === undefined) return
     subscribers.delete(client)
-    if (subscribers.size === 0) topics.delete(topic)
+    if (subscribers.size > 0) return
+    topics.delete(topic)
+    cluster?.leave(topic)
   }
 
   /** Throws AuthError unless `token` grants write access to `topic`. */
@@ -91,7 +109,10 @@ export const createSignalHub = (deps: {
         for (const topic of fresh) {
           client.topics.add(topic)
           let subscribers = topics.get(topic)
-          if (subscribers === undefined) topics.set(topic, (subscribers = new Set()))
+          if (subscribers === undefined) {
+            topics.set(topic, (subscribers = new Set()))
+            cluster?.join(topic, (data) => deliver(topic, data))
+          }
           subscribers.add(client)
         }
         return
@@ -103,15 +124,9 @@ export const createSignalHub = (deps: {
         if (auth !== undefined && !client.topics.has(message.topic)) {
           throw new AuthError('forbidden', 'publish requires a subscription')
         }
-        const subscribers = topics.get(message.topic)
-        if (subscribers === undefined) return
-        const text = encodeSignalingPublication({
-          type: 'publish',
-          topic: message.topic,
-          data: message.data,
-          clients: subscribers.size,
-        })
-        for (const subscriber of subscribers) subscriber.peer.send(text)
+        // Other instances may have subscribers even when this one has none.
+        cluster?.publish(message.topic, message.data)
+        deliver(message.topic, message.data)
         return
       }
     }
