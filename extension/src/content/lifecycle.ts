@@ -46,6 +46,12 @@ export interface ContentOptions {
   readonly bindQuill: BindPageQuill
   /** Default `console.warn`. */
   readonly warn?: (message: string) => void
+  /**
+   * How often to check that the extension is still there, in ms. Default 2000. Chromium does not
+   * always disconnect an orphaned content script's port when the extension is reloaded or
+   * updated (seen with Chromium 156); `runtime.id` going away is the signal that always comes.
+   */
+  readonly livenessIntervalMs?: number
 }
 
 /** What the background gets back for `coedit:pick` (once the run stops, nobody answers). */
@@ -99,10 +105,21 @@ export const startContent = (options: ContentOptions): ContentApp => {
   /** Whether the current port completed a sync (a drop is then worth one reconnect). */
   let portSynced = false
 
+  const liveness = setInterval(() => {
+    if (!runtime.isValid()) stop(INVALIDATED_NOTICE)
+  }, options.livenessIntervalMs ?? 2000)
+
   const stop = (notice: string | undefined) => {
     if (!active) return
     active = false
-    offMessage()
+    clearInterval(liveness)
+    try {
+      offMessage()
+    } catch (error) {
+      // An orphaned content script cannot even remove its listener (Chrome throws "Extension
+      // context invalidated"); the listener is dead anyway. The rest of the teardown must run.
+      if (!isInvalidation(runtime, String(error))) warn(`coedit: ${String(error)}`)
+    }
     picker?.cancel()
     fields.destroy()
     replica.destroy()

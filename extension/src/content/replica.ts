@@ -272,8 +272,18 @@ export const createReplica = (options: ReplicaOptions = {}): Replica => {
       if (destroyed) return
       destroyed = true
       const current = port
-      detach?.()
-      current?.disconnect()
+      // After the extension was reloaded or updated, an orphaned port's methods throw "Extension
+      // context invalidated": the port is gone already, and the rest must still be released.
+      const release = (step: () => void) => {
+        try {
+          step()
+        } catch (error) {
+          if (!/extension context invalidated/i.test(String(error)))
+            warn(`coedit: ${String(error)}`)
+        }
+      }
+      release(() => detach?.())
+      release(() => current?.disconnect())
       events.clear()
       doc.off('update', onUpdate)
       awareness.off('update', onAwareness)

@@ -177,6 +177,21 @@ describe('content script run', () => {
     expect($<HTMLTextAreaElement>('textarea').value).toBe('page text')
   })
 
+  it('notices a reload whose port never disconnects (Chromium leaves orphans connected)', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    try {
+      const { app, runtime } = start()
+      await settle()
+      runtime.invalidate()
+      expect(app.active).toBe(true)
+      vi.advanceTimersByTime(2_000)
+      expect(app.active).toBe(false)
+      expect(notice()).toBe(INVALIDATED_NOTICE)
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
   it('reads "Extension context invalidated" from the disconnect error too', async () => {
     const { app, runtime, ends } = start()
     await settle()

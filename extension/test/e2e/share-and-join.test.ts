@@ -226,4 +226,31 @@ describe('the extension in two Chromium profiles', () => {
       await pageSite.close()
     }
   })
+
+  it('detaches cleanly when the extension is reloaded and asks for a page reload', async () => {
+    const profile = await newProfile()
+    const page = await profile.open(`${site.url}/trip.html?reload`, 'reload page')
+    const popup = await openPopup(profile, page, 'Rae')
+    await popup.click('#share')
+    await pick(page, '#summary')
+    await typeAtEnd(page, '#summary', 'typed before the reload')
+    await page.waitForFunction(
+      () =>
+        document.querySelector<HTMLElement>('[data-coedit-extension-panel]')?.dataset['saved'] ===
+        'true',
+    )
+    // What an update does to a running extension: its contexts are torn down under the page.
+    await profile.worker.evaluate(() => chrome.runtime.reload()).catch(() => undefined)
+    await page.waitForFunction(() => {
+      const panel = document.querySelector<HTMLElement>('[data-coedit-extension-panel]')
+      return (
+        panel?.dataset['state'] === 'stopped' &&
+        /reload this page/.test(panel.shadowRoot?.textContent ?? '')
+      )
+    })
+    // The page keeps what was typed and stays usable; nothing is bound any more.
+    expect(await page.inputValue('#summary')).toBe('typed before the reload')
+    await typeAtEnd(page, '#summary', '!')
+    expect(await page.inputValue('#summary')).toBe('typed before the reload!')
+  })
 })
