@@ -108,7 +108,30 @@ export interface ServerOptions {
   logger?: Logger | false
   limits?: Partial<Limits>
   persistence?: Partial<PersistenceOptions>
+  /** Settings of the instances sharing rooms over `redisUrl`; unused without it. */
+  cluster?: Partial<ClusterOptions>
 }
+
+export interface ClusterOptions {
+  /**
+   * Mean period of each loaded room's anti-entropy digest (its state vector, a digest of its
+   * delete set and what it knows to be stored), jittered ±50 % so that instances do not tick
+   * together: a message lost between instances heals within about one period, without a reload
+   * or a Redis reconnect (R13). Default 10 000 ms.
+   */
+  syncIntervalMs: number
+  /**
+   * Fault injection for tests: a publication to Redis for which this returns true is dropped,
+   * as a lost message would be. Default: none.
+   */
+  dropPublish: ((channel: string, payload: Uint8Array) => boolean) | undefined
+}
+
+export const defaultCluster = (overrides: Partial<ClusterOptions> = {}): ClusterOptions => ({
+  syncIntervalMs: 10_000,
+  dropPublish: undefined,
+  ...overrides,
+})
 
 export const defaultLimits = (overrides: Partial<Limits> = {}): Limits => {
   const maxFrameBytes = overrides.maxFrameBytes ?? 16 * 1024 * 1024

@@ -15,7 +15,13 @@ import { COEDIT_PROTOCOL_VERSION, CoeditError, type CloseReason } from '@coedit/
 import type { Logger } from 'pino'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { AuthError, type TokenGrant } from './auth/token-verifier.js'
-import { defaultLimits, defaultPersistence, isLoopbackHost, type ServerOptions } from './config.js'
+import {
+  defaultCluster,
+  defaultLimits,
+  defaultPersistence,
+  isLoopbackHost,
+  type ServerOptions,
+} from './config.js'
 import { createPeerSocket, type PeerSocket } from './connection/peer-socket.js'
 import { createHttpHandler } from './http/http-routes.js'
 import { openScriptBundle } from './http/script-bundle.js'
@@ -129,11 +135,20 @@ export const createServer = (options: ServerOptions = {}): CoeditServer => {
         }))
   const mergeWorker = createMergeWorker()
   const commit = createGroupCommit({ storage, settings: persistence, metrics, logger })
+  const cluster = defaultCluster(options.cluster)
   const bus =
     options.redisUrl === undefined
       ? undefined
-      : createRedisBus({ url: options.redisUrl, logger, metrics })
-  const roomCluster = bus === undefined ? undefined : createRoomCluster({ bus, logger })
+      : createRedisBus({
+          url: options.redisUrl,
+          logger,
+          metrics,
+          dropPublish: cluster.dropPublish,
+        })
+  const roomCluster =
+    bus === undefined
+      ? undefined
+      : createRoomCluster({ bus, logger, syncIntervalMs: cluster.syncIntervalMs })
   const signalCluster = bus === undefined ? undefined : createSignalCluster({ bus, logger })
   const registry = createRoomRegistry({
     storage,

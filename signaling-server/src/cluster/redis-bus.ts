@@ -67,6 +67,8 @@ export interface RedisBusOptions {
   url: string
   logger: Logger
   metrics: Metrics
+  /** Fault injection for tests: publications for which this returns true are dropped. */
+  dropPublish?: ((channel: string, payload: Uint8Array) => boolean) | undefined
 }
 
 /** Full-jitter exponential backoff, 50 ms doubling up to {@link RECONNECT_MAX_MS}. */
@@ -193,6 +195,7 @@ export const createRedisBus = (options: RedisBusOptions): RedisBus => {
     },
     publish(channel, payload) {
       if (!publisher.isReady) return false
+      if (options.dropPublish?.(channel, payload) === true) return true
       publisher.publish(channel, Buffer.concat([header, payload])).catch((error: unknown) => {
         logger.debug({ channel, err: error }, 'redis publish failed')
       })

@@ -9,16 +9,17 @@
  */
 import type { Batch, Committable, GroupCommit } from './group-commit.js'
 
-export interface FlushResult<T> {
+export interface FlushResult<T, S = Uint8Array> {
   /** The updates that became durable. */
   readonly updates: readonly Uint8Array[]
   /** Per target, the highest message sequence number now durable. */
   readonly acks: ReadonlyMap<T, number>
   /**
    * What `captureState` returned when this batch was taken: everything applied up to then is in
-   * this batch or an earlier, already durable one (the room passes its state vector).
+   * this batch or an earlier, already durable one (the room passes how many local updates it
+   * had queued: see relay/room.ts).
    */
-  readonly state: Uint8Array
+  readonly state: S
 }
 
 export interface RoomPersister<T> {
@@ -34,25 +35,25 @@ export interface RoomPersister<T> {
   readonly backlog: number
 }
 
-interface RoomBatchState<T> extends Batch {
+interface RoomBatchState<T, S> extends Batch {
   readonly acks: Map<T, number>
-  readonly state: Uint8Array
+  readonly state: S
 }
 
-export const createRoomPersister = <T>(options: {
+export const createRoomPersister = <T, S = Uint8Array>(options: {
   room: string
   commit: GroupCommit
   /** Called when a batch is taken, before it is written. */
-  captureState: () => Uint8Array
+  captureState: () => S
   /** Called after each successful commit of this room's batch. */
-  onDurable: (result: FlushResult<T>) => void
+  onDurable: (result: FlushResult<T, S>) => void
 }): RoomPersister<T> => {
   const { commit, captureState, onDurable } = options
   let pending: Uint8Array[] = []
   let pendingAcks = new Map<T, number>()
   let inFlight = false
 
-  const committable: Committable<RoomBatchState<T>> = {
+  const committable: Committable<RoomBatchState<T, S>> = {
     room: options.room,
     takeBatch() {
       if (pending.length === 0 && pendingAcks.size === 0) return null

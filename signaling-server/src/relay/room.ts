@@ -24,6 +24,13 @@ import {
 } from '@coedit/sdk/protocol'
 import type { Logger } from 'pino'
 import * as Y from 'yjs'
+import {
+  createPersistedView,
+  decodeIdRanges,
+  encodeIdRanges,
+  pushRange,
+  type IdRanges,
+} from '../cluster/persisted-view.js'
 import type { Limits, PersistenceOptions } from '../config.js'
 import { prepareBinaryFrame } from '../connection/frame.js'
 import type { Metrics } from '../metrics.js'
@@ -69,6 +76,20 @@ export interface Room {
   applyRemoteUpdate(update: Uint8Array): void
   /** Applies and broadcasts an awareness frame another instance published. Never throws. */
   applyRemoteAwareness(frame: Uint8Array): void
+  /**
+   * Merges ids another instance announced as committed (encoded id ranges, see
+   * cluster/persisted-view.ts) into what this room tells its clients is saved. Never throws.
+   */
+  applyRemotePersisted(ranges: Uint8Array): void
+  /** What this room knows to be stored, as contiguous prefixes (encoded id ranges). */
+  persistedPrefix(): Uint8Array
+  /**
+   * Stores, as if a local client had sent it, what this room holds that no instance announced as
+   * committed and that was already missing at the previous call — an update whose instance
+   * crashed (or lost its announcement) before committing. Called periodically; a no-op while
+   * storage is failing. Returns the number of clients whose ranges were adopted.
+   */
+  adoptUnpersisted(): number
 }
 
 /**
@@ -84,6 +105,8 @@ export interface Room {
 export interface ClusterLink {
   publishUpdate(update: Uint8Array): void
   publishAwareness(frame: Uint8Array): void
+  /** The ids this instance just committed (encoded id ranges), after each commit of the room. */
+  publishPersisted(ranges: Uint8Array): void
 }
 
 /** Transaction origin of updates from other instances: broadcast, not published, not stored. */
@@ -128,7 +151,24 @@ export const createRoom = (name: string, stored: StoredRoom, deps: RoomDeps): Ro
     if (clients.size === 0 && reservations === 0) deps.onEmpty(room)
   }
   const awareness = createAwarenessRegistry()
-  let persistedStateVector = Y.encodeStateVector(doc)
+  /**
+   * What is in storage: what was loaded, what this instance committed, and what other instances
+   * announced they committed. Never the whole document: updates received from other instances
+   * are theirs to store, and "saved" must not cover them before they are (R22).
+   */
+  const persisted = createPersistedView()
+  for (const [client, clock] of Y.decodeStateVector(Y.encodeStateVector(doc))) {
+    persisted.add(client, 0, clock)
+  }
+  /**
+   * Ids of the updates queued here for storage, `[client, start, end]`, in queueing order;
+   * `localLogBase` counts entries already durable and dropped. A batch captures the count, so
+   * its commit knows exactly which ids it made durable (a failed batch's ids stay queued).
+   */
+  let localLog: [number, number, number][] = []
+  let localLogBase = 0
+  /** Per client, the end of what was missing from `persisted` at the last `adoptUnpersisted`. */
+  let lastMissing = new Map<number, number>()
   let storedBytes = stored.bytes
   let logRows = stored.logCount
   let logBytes = stored.bytes
@@ -152,7 +192,10 @@ export const createRoom = (name: string, stored: StoredRoom, deps: RoomDeps): Ro
   }
 
   const sendSaved = (client: RelayClient) => {
-    client.peer.send(encodeCoeditSaved(persistedStateVector, client.durable))
+    client.peer.send(encodeCoeditSaved(persisted.stateVector, client.durable))
+  }
+  const sendSavedToAll = () => {
+    for (const client of clients) if (client.coedit) sendSaved(client)
   }
 
   let compaction: Promise<void> | null = null
@@ -194,10 +237,20 @@ export const createRoom = (name: string, stored: StoredRoom, deps: RoomDeps): Ro
     if (due) void compact()
   }
 
-  const onDurable = ({ updates, acks, state }: FlushResult<RelayClient>) => {
-    persistedStateVector = state
+  const onDurable = ({ updates, acks, state }: FlushResult<RelayClient, number>) => {
+    const durable = localLog.slice(0, state - localLogBase)
+    localLog = localLog.slice(state - localLogBase)
+    localLogBase = state
+    if (durable.length > 0) {
+      const committed: IdRanges = new Map()
+      for (const [client, start, end] of durable) {
+        persisted.add(client, start, end)
+        pushRange(committed, client, start, end)
+      }
+      deps.link?.publishPersisted(encodeIdRanges(committed))
+    }
     for (const [client, seq] of acks) client.durable = Math.max(client.durable, seq)
-    for (const client of clients) if (client.coedit) sendSaved(client)
+    sendSavedToAll()
     if (updates.length > 0) {
       logRows += updates.length
       for (const update of updates) logBytes += update.length
@@ -205,19 +258,39 @@ export const createRoom = (name: string, stored: StoredRoom, deps: RoomDeps): Ro
     }
   }
 
-  const persister: RoomPersister<RelayClient> = createRoomPersister<RelayClient>({
+  const persister: RoomPersister<RelayClient> = createRoomPersister<RelayClient, number>({
     room: name,
     commit: deps.commit,
-    // The state vector announced after a flush is the one when its batch was taken: updates
-    // that arrive while a write is in flight belong to the next batch.
-    captureState: () => Y.encodeStateVector(doc),
+    // The ids made durable by a flush are those queued when its batch was taken: updates that
+    // arrive while a write is in flight belong to the next batch.
+    captureState: () => localLogBase + localLog.length,
     onDurable,
   })
 
-  doc.on('update', (update: Uint8Array, origin: unknown) => {
+  /** Queues an update for storage with the ids it carries. */
+  const store = (update: Uint8Array, ids: Iterable<[number, number, number]>) => {
+    for (const id of ids) localLog.push(id)
+    persister.append(update)
+  }
+
+  /** The ids a transaction added: per client, `[clock before, clock after)`. */
+  function* idsOf(transaction: Y.Transaction): Generator<[number, number, number]> {
+    for (const [client, after] of transaction.afterState) {
+      const before = transaction.beforeState.get(client) ?? 0
+      if (after > before) yield [client, before, after]
+    }
+  }
+
+  /** The ids a raw update carries (from its first to its last clock per client). */
+  function* idsOfUpdate(update: Uint8Array): Generator<[number, number, number]> {
+    const { from, to } = Y.parseUpdateMeta(update)
+    for (const [client, start] of from) yield [client, start, to.get(client) ?? start]
+  }
+
+  doc.on('update', (update: Uint8Array, origin: unknown, _doc: Y.Doc, tr: Y.Transaction) => {
     storedBytes += update.length
     if (origin !== REMOTE) {
-      persister.append(update)
+      store(update, idsOf(tr))
       deps.link?.publishUpdate(update)
     }
     if (applying !== null) applying.effective.push(update)
@@ -264,7 +337,7 @@ export const createRoom = (name: string, stored: StoredRoom, deps: RoomDeps): Ro
     if (hasPending()) {
       // Yjs keeps updates with missing dependencies in memory only; store the raw update so
       // that nothing acknowledged lives only in memory.
-      persister.append(update)
+      store(update, idsOfUpdate(update))
       storedBytes += update.length
     }
     client.received++
@@ -392,6 +465,41 @@ export const createRoom = (name: string, stored: StoredRoom, deps: RoomDeps): Ro
         metrics.drops.labels('bad-cluster-message').inc()
         logger.error({ room: name, err: error }, 'bad awareness from another instance')
       }
+    },
+    applyRemotePersisted(ranges) {
+      try {
+        if (persisted.merge(decodeIdRanges(ranges))) sendSavedToAll()
+      } catch (error) {
+        metrics.drops.labels('bad-cluster-message').inc()
+        logger.error({ room: name, err: error }, 'bad persisted ids from another instance')
+      }
+    },
+    persistedPrefix: () => encodeIdRanges(persisted.prefixRanges()),
+    adoptUnpersisted() {
+      if (persister.failing) return 0
+      const missing = new Map<number, number>()
+      const target = new Map<number, number>()
+      const adopted: [number, number, number][] = []
+      for (const [client, clock] of Y.decodeStateVector(Y.encodeStateVector(doc))) {
+        const start = persisted.prefix(client)
+        target.set(client, clock)
+        if (clock <= start) continue
+        missing.set(client, clock)
+        // Adopted only when it was already missing a whole period ago: normally the instance
+        // that received it has committed and announced it within one group-commit window.
+        if ((lastMissing.get(client) ?? 0) > start) {
+          target.set(client, start)
+          adopted.push([client, start, clock])
+        }
+      }
+      lastMissing = missing
+      if (adopted.length === 0) return 0
+      const queued = new Set(localLog.map(([client]) => client))
+      const orphans = adopted.filter(([client]) => !queued.has(client))
+      if (orphans.length === 0) return 0
+      logger.info({ room: name, clients: orphans.length }, 'storing updates no instance committed')
+      store(Y.encodeStateAsUpdate(doc, Y.encodeStateVector(target)), orphans)
+      return orphans.length
     },
   }
   return room
