@@ -14,6 +14,7 @@ export interface ServeOptions {
   /** Redis URL shared by the instances; undefined: a single instance. */
   redisUrl: string | undefined
   allowedOrigins: string[] | undefined
+  trustProxy: string[] | undefined
   authKeys: string | undefined
   revocations: string | undefined
   insecure: boolean
@@ -54,6 +55,8 @@ Options (environment variable in brackets):
   --redis <url>                 share rooms with other instances via Redis [COEDIT_REDIS_URL]
   --allowed-origins <a,b>       origins allowed to connect, or * [COEDIT_ALLOWED_ORIGINS]
                                 (default: same origin and loopback origins)
+  --trust-proxy <ip,ip>         reverse proxies whose X-Forwarded-For names the client, for
+                                per-IP limits [COEDIT_TRUST_PROXY] (default: none)
   --auth-keys <jwks.json>       public keys; enables auth [COEDIT_AUTH_KEYS]
   --revocations <file>          JSON of revoked subjects/token ids, watched [COEDIT_REVOCATIONS]
   --insecure                    allow a non-loopback host without auth [COEDIT_INSECURE=1]
@@ -93,6 +96,7 @@ export const parseServeOptions = (
       postgres: { type: 'string' },
       redis: { type: 'string' },
       'allowed-origins': { type: 'string' },
+      'trust-proxy': { type: 'string' },
       'auth-keys': { type: 'string' },
       revocations: { type: 'string' },
       insecure: { type: 'boolean' },
@@ -108,6 +112,7 @@ export const parseServeOptions = (
     return typeof value === 'string' ? value : env[variable]
   }
   const origins = text('allowed-origins', 'COEDIT_ALLOWED_ORIGINS')
+  const proxies = text('trust-proxy', 'COEDIT_TRUST_PROXY')
   const limits: Record<string, number> = {}
   const persistence: Record<string, number> = {}
   for (const [flag, [variable, group, key]] of Object.entries(NUMERIC_FLAGS)) {
@@ -135,6 +140,10 @@ export const parseServeOptions = (
     allowedOrigins: origins
       ?.split(',')
       .map((origin) => origin.trim())
+      .filter(Boolean),
+    trustProxy: proxies
+      ?.split(',')
+      .map((address) => address.trim())
       .filter(Boolean),
     authKeys: text('auth-keys', 'COEDIT_AUTH_KEYS'),
     revocations: text('revocations', 'COEDIT_REVOCATIONS'),

@@ -40,6 +40,7 @@ const serve = async (argv: readonly string[]) => {
     ...(options.redisUrl === undefined ? {} : { redisUrl: options.redisUrl }),
     ...(options.postgresUrl === undefined ? {} : { postgresUrl: options.postgresUrl }),
     ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins }),
+    ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
     ...(auth === undefined ? {} : { auth }),
     ...(revocations === undefined ? {} : { revocations }),
     insecure: options.insecure,

@@ -85,6 +85,12 @@ export interface ServerOptions {
    * `['*']` allows any origin. Requests without an Origin header (non-browser clients) pass.
    */
   allowedOrigins?: readonly string[]
+  /**
+   * Addresses of reverse proxies in front of this server. A connection from one of them is
+   * counted, for per-IP limits, under the last `X-Forwarded-For` address (the client the proxy
+   * saw). Default: none — every connection is counted under its socket's peer address.
+   */
+  trustProxy?: readonly string[]
   /** Verifies access tokens. Absent: the server runs open (loopback only unless `insecure`). */
   auth?: TokenVerifier
   /** Revoked subjects and tokens; matching connections are closed with 4403 (R30). */

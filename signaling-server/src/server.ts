@@ -23,6 +23,7 @@ import {
   type ServerOptions,
 } from './config.js'
 import { createPeerSocket, type PeerSocket } from './connection/peer-socket.js'
+import { clientAddress, trustedProxies } from './http/client-address.js'
 import { createHttpHandler } from './http/http-routes.js'
 import { openScriptBundle } from './http/script-bundle.js'
 import { createStaticFiles } from './http/static-files.js'
@@ -178,6 +179,7 @@ export const createServer = (options: ServerOptions = {}): CoeditServer => {
     hub.enforceRevocations()
   })
   const peers = new Set<PeerSocket>()
+  const proxies = trustedProxies(options.trustProxy)
   const connectionsPerIp = new Map<string, number>()
   const acceptRate = new TokenBucket(limits.connectionsPerSecond, limits.connectionBurst)
   let closing = false
@@ -371,7 +373,7 @@ export const createServer = (options: ServerOptions = {}): CoeditServer => {
     if (!isOriginAllowed(request, options.allowedOrigins)) {
       return refuseUpgrade(socket, 403, 'origin')
     }
-    const ip = request.socket.remoteAddress ?? 'unknown'
+    const ip = clientAddress(request, proxies)
     if ((connectionsPerIp.get(ip) ?? 0) >= limits.maxConnectionsPerIp) {
       return refuseUpgrade(socket, 429, 'per-ip')
     }

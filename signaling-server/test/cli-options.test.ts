@@ -62,4 +62,15 @@ describe('coedit-server options', () => {
       expect(SERVE_USAGE).toContain(text)
     }
   })
+
+  it('reads --trust-proxy (or COEDIT_TRUST_PROXY) as a list of addresses', () => {
+    expect(parseServeOptions(['--trust-proxy', '10.0.0.5, 10.0.0.6'], {}).trustProxy).toEqual([
+      '10.0.0.5',
+      '10.0.0.6',
+    ])
+    expect(parseServeOptions([], { COEDIT_TRUST_PROXY: '127.0.0.1' }).trustProxy).toEqual([
+      '127.0.0.1',
+    ])
+    expect(parseServeOptions([], {}).trustProxy).toBeUndefined()
+  })
 })

@@ -494,6 +494,22 @@ describe('limits', () => {
     ).toBe(1)
   })
 
+  it('counts connections per client behind a trusted proxy, never by a forged X-Forwarded-For', async () => {
+    const via = (address: string) => ({ headers: { 'x-forwarded-for': `203.0.113.9, ${address}` } })
+    // The test's loopback socket plays the proxy.
+    const proxied = await start({
+      trustProxy: ['127.0.0.1'],
+      limits: { maxConnectionsPerIp: 1 },
+    })
+    expect((await upgrade(`${proxied.wsUrl}/signal`, via('198.51.100.1'))).status).toBe(101)
+    expect((await upgrade(`${proxied.wsUrl}/signal`, via('198.51.100.2'))).status).toBe(101)
+    expect((await upgrade(`${proxied.wsUrl}/signal`, via('198.51.100.1'))).status).toBe(429)
+    // Not a trusted proxy: the header is the client's claim and is ignored.
+    const direct = await start({ limits: { maxConnectionsPerIp: 1 } })
+    expect((await upgrade(`${direct.wsUrl}/signal`, via('198.51.100.1'))).status).toBe(101)
+    expect((await upgrade(`${direct.wsUrl}/signal`, via('198.51.100.2'))).status).toBe(429)
+  })
+
   it('lets browser extension pages through by default, and per scheme in an allowlist', async () => {
     const chromeExtension = 'chrome-extension://abcdefghijklmnopabcdefghijklmnop'
     const firefoxExtension = 'moz-extension://0d9a6c34-45f2-4d7b-9d3c-1f2e3a4b5c6d'
