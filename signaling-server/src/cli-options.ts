@@ -40,6 +40,7 @@ const NUMERIC_FLAGS = {
   'ping-interval-ms': ['COEDIT_PING_INTERVAL_MS', 'limits', 'pingIntervalMs'],
   'batch-window-ms': ['COEDIT_BATCH_WINDOW_MS', 'persistence', 'batchWindowMs'],
   'room-idle-ms': ['COEDIT_ROOM_IDLE_MS', 'persistence', 'roomIdleMs'],
+  'compact-after-rows': ['COEDIT_COMPACT_AFTER_ROWS', 'persistence', 'compactAfterRows'],
 } as const
 
 export const SERVE_USAGE = `Usage: coedit-server [options]

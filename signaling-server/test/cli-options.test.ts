@@ -73,4 +73,13 @@ describe('coedit-server options', () => {
     ])
     expect(parseServeOptions([], {}).trustProxy).toBeUndefined()
   })
+
+  it('reads --compact-after-rows into the persistence options', () => {
+    expect(parseServeOptions(['--compact-after-rows', '50'], {}).persistence).toEqual({
+      compactAfterRows: 50,
+    })
+    expect(
+      parseServeOptions([], { COEDIT_COMPACT_AFTER_ROWS: '7' }).persistence.compactAfterRows,
+    ).toBe(7)
+  })
 })
