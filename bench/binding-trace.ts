@@ -13,8 +13,6 @@
  *                             [--keystrokes 200] [--copies 3] [--write-readme]
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { cpus, release, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -23,6 +21,7 @@ import { gunzipSync } from 'node:zlib'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import * as Y from 'yjs'
 import { buildBrowserBundle } from '../sdk/test/browser/helpers/bundle.js'
+import { startStaticServer } from '../sdk/test/browser/helpers/static-server.js'
 import {
   assertInTestNamespace,
   attachConsole,
@@ -265,43 +264,6 @@ const packUpdates = (updates: readonly Uint8Array[]): Buffer => {
 
 // ---------------------------------------------------------------------------------------------
 // Page server: cross-origin isolated, so that performance.now() has 5 µs resolution (not 100 µs)
-
-interface PageServer {
-  readonly url: string
-  close(): Promise<void>
-}
-
-const startPageServer = async (files: Record<string, [string, string | Buffer]>) => {
-  const server: Server = createServer((request, response) => {
-    const file = files[new URL(request.url ?? '/', 'http://127.0.0.1').pathname]
-    if (file === undefined || request.method !== 'GET') {
-      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found')
-      return
-    }
-    response
-      .writeHead(200, {
-        'content-type': file[0],
-        'cache-control': 'no-store',
-        'cross-origin-opener-policy': 'same-origin',
-        'cross-origin-embedder-policy': 'require-corp',
-      })
-      .end(file[1])
-  })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', resolve)
-  })
-  const { port } = server.address() as AddressInfo
-  const page: PageServer = {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()))
-        server.closeAllConnections()
-      }),
-  }
-  return page
-}
 
 const PAGE_HTML =
   '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">' +
@@ -830,21 +792,19 @@ const main = async () => {
   }
 
   const bundle = await buildBrowserBundle(join(BENCH_DIR, 'fixtures', 'binding-trace-entry.ts'))
-  const web = await startPageServer({
-    '/': ['text/html; charset=utf-8', PAGE_HTML],
-    '/bench.js': ['text/javascript; charset=utf-8', bundle],
-    '/quill.core.css': [
-      'text/css; charset=utf-8',
-      readFileSync(join(ROOT_DIR, 'node_modules', 'quill', 'dist', 'quill.core.css')),
-    ],
-    '/single.bin': ['application/octet-stream', packUpdates(generated.single)],
-    '/batch.bin': ['application/octet-stream', packUpdates(generated.batch)],
-    ...(keys === undefined
-      ? {}
-      : {
-          '/keys.bin': ['application/octet-stream', packUpdates(keys.updates)] as [string, Buffer],
-        }),
-  })
+  const web = await startStaticServer(
+    {
+      '/index.html': PAGE_HTML,
+      '/bench.js': bundle,
+      '/quill.core.css': readFileSync(
+        join(ROOT_DIR, 'node_modules', 'quill', 'dist', 'quill.core.css'),
+      ),
+      '/single.bin': packUpdates(generated.single),
+      '/batch.bin': packUpdates(generated.batch),
+      ...(keys === undefined ? {} : { '/keys.bin': packUpdates(keys.updates) }),
+    },
+    { crossOriginIsolated: true },
+  )
   let browser: Browser | undefined
   const replays: ReplayRecord[] = []
   const keystrokeRuns: KeystrokeRecord[] = []

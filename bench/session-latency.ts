@@ -14,14 +14,13 @@
  */
 import { randomUUID } from 'node:crypto'
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { cpus, release, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { startServer, type TestServer } from '../signaling-server/test/helpers/server.js'
 import { buildBrowserBundle } from '../sdk/test/browser/helpers/bundle.js'
+import { startStaticServer, type StaticServer } from '../sdk/test/browser/helpers/static-server.js'
 import {
   assertInTestNamespace,
   attachConsole,
@@ -144,56 +143,18 @@ const parseOptions = (argv: readonly string[]): Options => {
 // ---------------------------------------------------------------------------------------------
 // Pages
 
-interface StaticServer {
-  /** `http://127.0.0.1:port` */
-  readonly url: string
-  close(): Promise<void>
-}
-
-/**
- * The bench page and its bundle, served cross-origin isolated (COOP + COEP): only then does
- * Chromium give pages `performance.now()` at 5 µs resolution rather than 100 µs, which matters
- * for latencies of about a millisecond. (The browser tests' static server sends no such headers.)
- */
-const startPageServer = async (bundle: string): Promise<StaticServer> => {
-  const files: Record<string, [string, string]> = {
-    // The empty icon spares a 404 (logged as a console error) for /favicon.ico.
-    '/': [
-      'text/html; charset=utf-8',
-      '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">' +
+/** The bench page and its bundle, cross-origin isolated (5 µs `performance.now()`). */
+const startPageServer = (bundle: string): Promise<StaticServer> =>
+  startStaticServer(
+    {
+      // The empty icon spares a 404 (logged as a console error) for /favicon.ico.
+      '/index.html':
+        '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">' +
         '<script type="module" src="/latency.js"></script>',
-    ],
-    '/latency.js': ['text/javascript; charset=utf-8', bundle],
-  }
-  const server: Server = createServer((request, response) => {
-    const file = files[new URL(request.url ?? '/', 'http://127.0.0.1').pathname]
-    if (file === undefined || request.method !== 'GET') {
-      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found')
-      return
-    }
-    response
-      .writeHead(200, {
-        'content-type': file[0],
-        'cache-control': 'no-store',
-        'cross-origin-opener-policy': 'same-origin',
-        'cross-origin-embedder-policy': 'require-corp',
-      })
-      .end(file[1])
-  })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', resolve)
-  })
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()))
-        server.closeAllConnections()
-      }),
-  }
-}
+      '/latency.js': bundle,
+    },
+    { crossOriginIsolated: true },
+  )
 
 // ---------------------------------------------------------------------------------------------
 // CPU accounting: the machine is shared, so each run reports what other processes used
