@@ -36,6 +36,7 @@ import type {
   Variant,
 } from './fixtures/binding-trace-entry.js'
 import { machineBusyMs, processStats } from './servers.js'
+import { writeReadmeSection } from './readme-section.js'
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url))
 const ROOT_DIR = dirname(BENCH_DIR)
@@ -632,32 +633,6 @@ const machine = (chromium: string) => {
   )
 }
 
-const README_START = '<!-- bench:bindings:start -->'
-const README_END = '<!-- bench:bindings:end -->'
-
-/**
- * Replaces what is between the markers, or appends the markers and the section at the end of the
- * file. The file is read right before it is written: other sections may change meanwhile.
- */
-const writeReadme = (markdown: string) => {
-  const path = join(BENCH_DIR, 'README.md')
-  const current = readFileSync(path, 'utf8')
-  const start = current.indexOf(README_START)
-  const end = current.indexOf(README_END)
-  if (start === -1 && end === -1) {
-    const separator = current.endsWith('\n\n') ? '' : current.endsWith('\n') ? '\n' : '\n\n'
-    writeFileSync(path, `${current}${separator}${README_START}\n${markdown}\n${README_END}\n`)
-    return
-  }
-  if (start === -1 || end === -1 || end < start) {
-    throw new Error(`${path}: the ${README_START} / ${README_END} markers are broken`)
-  }
-  writeFileSync(
-    path,
-    current.slice(0, start + README_START.length) + '\n' + markdown + '\n' + current.slice(end),
-  )
-}
-
 /** Why the figures are what they are (true of the bindings as of this benchmark's writing). */
 const READING = [
   '### Reading the results',
@@ -926,7 +901,7 @@ const main = async () => {
       ),
     )
     writeFileSync(join(resultsDir, `${stamp}.md`), section.join('\n'))
-    if (options.writeReadme) writeReadme(section.join('\n'))
+    if (options.writeReadme) writeReadmeSection('bindings', section.join('\n'))
     process.stdout.write(
       `\nResults: bench/results/${stamp}.md${options.writeReadme ? ' and bench/README.md' : ''}\n`,
     )

@@ -20,7 +20,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, release, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -37,6 +37,7 @@ import {
   snapshotCoeditBuild,
   type CoeditBuild,
 } from './servers.js'
+import { writeReadmeSection } from './readme-section.js'
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -1322,32 +1323,6 @@ const methodSection = (options: Options): string[] => [
   'Raw results of every invocation (JSON and markdown) go to `bench/results/` (not committed).',
 ]
 
-const README_START = '<!-- bench:cluster:start -->'
-const README_END = '<!-- bench:cluster:end -->'
-
-/**
- * Replaces what is between the markers, or appends the markers and the section at the end of the
- * file. The file is read right before it is written: other sections may change meanwhile.
- */
-const writeReadme = (markdown: string) => {
-  const path = join(BENCH_DIR, 'README.md')
-  const current = readFileSync(path, 'utf8')
-  const start = current.indexOf(README_START)
-  const end = current.indexOf(README_END)
-  if (start === -1 && end === -1) {
-    const separator = current.endsWith('\n\n') ? '' : current.endsWith('\n') ? '\n' : '\n\n'
-    writeFileSync(path, `${current}${separator}${README_START}\n${markdown}\n${README_END}\n`)
-    return
-  }
-  if (start === -1 || end === -1 || end < start) {
-    throw new Error(`${path}: the ${README_START} / ${README_END} markers are broken`)
-  }
-  writeFileSync(
-    path,
-    current.slice(0, start + README_START.length) + '\n' + markdown + '\n' + current.slice(end),
-  )
-}
-
 // ---------------------------------------------------------------------------------------------
 
 const requireEngines = async (options: Options, redis: RedisClient) => {
@@ -1502,7 +1477,7 @@ const main = async () => {
     JSON.stringify({ command, options, runs, discarded }, null, 2),
   )
   writeFileSync(join(resultsDir, `${stamp}.md`), section)
-  if (options.writeReadme) writeReadme(section)
+  if (options.writeReadme) writeReadmeSection('cluster', section)
   process.stdout.write(
     `\nResults: bench/results/${stamp}.md${options.writeReadme ? ' and bench/README.md' : ''}\n`,
   )

@@ -7,7 +7,8 @@
  *
  *   npm run build && node --import tsx bench/extension-size.ts [--write-readme]
  */
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
+import { writeReadmeSection } from './readme-section.js'
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 
 const root = new URL('../', import.meta.url)
@@ -65,7 +66,6 @@ const main = () => {
     ),
   ]
   const section = [
-    '<!-- bench:extension:start -->',
     '## Browser extension: what it injects (issue 6)',
     '',
     '`bench/extension-size.ts` reads the built extension (`npm run build`). Injected scripts are',
@@ -79,22 +79,9 @@ const main = () => {
     ...idle,
     '',
     ...table,
-    '<!-- bench:extension:end -->',
   ].join('\n')
   console.log(section)
-  if (process.argv.includes('--write-readme')) {
-    const path = new URL('bench/README.md', root)
-    const readme = readFileSync(path, 'utf8')
-    const start = readme.indexOf('<!-- bench:extension:start -->')
-    const end = readme.indexOf('<!-- bench:extension:end -->')
-    const next =
-      start >= 0 && end > start
-        ? readme.slice(0, start) +
-          section +
-          readme.slice(end + '<!-- bench:extension:end -->'.length)
-        : `${readme.trimEnd()}\n\n${section}\n`
-    writeFileSync(path, next)
-  }
+  if (process.argv.includes('--write-readme')) writeReadmeSection('extension', section)
 }
 
 main()

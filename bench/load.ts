@@ -10,7 +10,7 @@
  *                    [--rounds 3] [--servers coedit,y-websocket,hocuspocus] [--write-readme]
  *                    [--profile coedit]
  */
-import { writeFileSync, mkdirSync, readFileSync } from 'node:fs'
+import { writeFileSync, mkdirSync } from 'node:fs'
 import { cpus, release, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -29,6 +29,7 @@ import {
   type RunningServer,
   type ServerName,
 } from './servers.js'
+import { writeReadmeSection } from './readme-section.js'
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -853,21 +854,6 @@ const machine = () => {
   )
 }
 
-const README_START = '<!-- bench:results:start -->'
-const README_END = '<!-- bench:results:end -->'
-
-const writeReadme = (markdown: string) => {
-  const path = join(BENCH_DIR, 'README.md')
-  const current = readFileSync(path, 'utf8')
-  const start = current.indexOf(README_START)
-  const end = current.indexOf(README_END)
-  if (start === -1 || end === -1) throw new Error(`${path} lacks the ${README_START} markers`)
-  writeFileSync(
-    path,
-    current.slice(0, start + README_START.length) + '\n' + markdown + '\n' + current.slice(end),
-  )
-}
-
 // ---------------------------------------------------------------------------------------------
 
 const main = async () => {
@@ -948,7 +934,7 @@ const main = async () => {
     JSON.stringify({ command, options, runs: allRuns }, null, 2),
   )
   writeFileSync(join(resultsDir, `${stamp}.md`), markdown)
-  if (options.writeReadme) writeReadme(markdown)
+  if (options.writeReadme) writeReadmeSection('results', markdown)
   process.stdout.write(
     `\nResults: bench/results/${stamp}.md${options.writeReadme ? ' and bench/README.md' : ''}\n`,
   )

@@ -34,6 +34,7 @@ import type {
   Variant,
 } from './fixtures/session-latency-entry.js'
 import { BENCH_DIR, machineBusyMs, processStats, ROOT_DIR } from './servers.js'
+import { writeReadmeSection } from './readme-section.js'
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -564,21 +565,6 @@ const machine = (chromium: string) => {
   )
 }
 
-const README_START = '<!-- bench:session:start -->'
-const README_END = '<!-- bench:session:end -->'
-
-const writeReadme = (markdown: string) => {
-  const path = join(BENCH_DIR, 'README.md')
-  const current = readFileSync(path, 'utf8')
-  const start = current.indexOf(README_START)
-  const end = current.indexOf(README_END)
-  if (start === -1 || end === -1) throw new Error(`${path} lacks the ${README_START} markers`)
-  writeFileSync(
-    path,
-    current.slice(0, start + README_START.length) + '\n' + markdown + '\n' + current.slice(end),
-  )
-}
-
 // ---------------------------------------------------------------------------------------------
 
 const main = async () => {
@@ -695,7 +681,7 @@ const main = async () => {
       JSON.stringify({ command, options, chromium: browser.version(), runs, discarded }, null, 2),
     )
     writeFileSync(join(resultsDir, `${stamp}.md`), markdown)
-    if (options.writeReadme) writeReadme(markdown)
+    if (options.writeReadme) writeReadmeSection('session', markdown)
     process.stdout.write(
       `\nResults: bench/results/${stamp}.md${options.writeReadme ? ' and bench/README.md' : ''}\n`,
     )
