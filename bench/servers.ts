@@ -10,6 +10,10 @@
  * - `hocuspocus`: `@hocuspocus/server` in memory, no extensions (`launch-hocuspocus.js`).
  * - `coedit-memory` (diagnostic, not run by default): Coedit's `createServer` with an in-memory
  *   storage instead of SQLite (`launch-coedit-memory.js`), to separate relay from persistence.
+ * - `floor` (diagnostic, not run by default): the cheapest relay that serves the load
+ *   (`launch-floor.js`): raw `node:http` upgrade and frame parsing, no `ws`, no Yjs document; each
+ *   message is forwarded as one frame built once, one `socket.write` per other socket in the room.
+ *   It measures the floor of CPU per delivery on this machine.
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -21,9 +25,15 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Dialect } from './protocol.js'
 
-export const SERVER_NAMES = ['coedit', 'y-websocket', 'hocuspocus', 'coedit-memory'] as const
+export const SERVER_NAMES = [
+  'coedit',
+  'y-websocket',
+  'hocuspocus',
+  'coedit-memory',
+  'floor',
+] as const
 export type ServerName = (typeof SERVER_NAMES)[number]
-/** The servers the issue compares; `coedit-memory` is a diagnostic variant. */
+/** The servers the issue compares; `coedit-memory` and `floor` are diagnostics. */
 export const DEFAULT_SERVERS: readonly ServerName[] = ['coedit', 'y-websocket', 'hocuspocus']
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url))
@@ -81,6 +91,11 @@ export interface ServerInfo {
   /** Package and version, for the results table. */
   readonly label: string
   readonly dialect: Dialect
+  /**
+   * Whether the server keeps each room's document, so that a fresh socket syncs to it. False for
+   * `floor`, which only forwards: the load generator skips that correctness check for it.
+   */
+  readonly keepsDocument: boolean
 }
 
 export interface ProcessStats {
@@ -115,24 +130,35 @@ export const serverInfo = (name: ServerName): ServerInfo => {
         name,
         label: `Coedit ${packageVersion('signaling-server/package.json')}`,
         dialect: 'y-websocket',
+        keepsDocument: true,
       }
     case 'y-websocket':
       return {
         name,
         label: `@y/websocket-server ${packageVersion('node_modules/@y/websocket-server/package.json')}`,
         dialect: 'y-websocket',
+        keepsDocument: true,
       }
     case 'hocuspocus':
       return {
         name,
         label: `@hocuspocus/server ${packageVersion('node_modules/@hocuspocus/server/package.json')}`,
         dialect: 'hocuspocus',
+        keepsDocument: true,
       }
     case 'coedit-memory':
       return {
         name,
         label: `Coedit ${packageVersion('signaling-server/package.json')}, in-memory storage`,
         dialect: 'y-websocket',
+        keepsDocument: true,
+      }
+    case 'floor':
+      return {
+        name,
+        label: 'floor (diagnostic: raw node:http relay, no document)',
+        dialect: 'y-websocket',
+        keepsDocument: false,
       }
   }
 }
@@ -261,6 +287,10 @@ export const startServer = async (
       break
     case 'hocuspocus':
       script = join(BENCH_DIR, 'launch-hocuspocus.js')
+      args = [String(port)]
+      break
+    case 'floor':
+      script = join(BENCH_DIR, 'launch-floor.js')
       args = [String(port)]
       break
   }
