@@ -471,6 +471,7 @@ interface ReplaySummary {
   readonly mode: Mode
   readonly runs: readonly ReplayRecord[]
   readonly totalMs: number
+  readonly renderMs: number
   readonly layoutMs: number
   readonly p50: number
   readonly p99: number
@@ -484,6 +485,7 @@ const summarizeReplay = (runs: readonly ReplayRecord[], variant: Variant, mode: 
     mode,
     runs: mine,
     totalMs: median(mine.map((run) => run.result.totalMs)),
+    renderMs: median(mine.map((run) => run.result.renderMs)),
     layoutMs: median(mine.map((run) => run.result.layoutMs)),
     p50: median(mine.map((run) => run.result.perUpdate.p50)),
     p99: median(mine.map((run) => run.result.perUpdate.p99)),
@@ -494,8 +496,8 @@ const summarizeReplay = (runs: readonly ReplayRecord[], variant: Variant, mode: 
 
 const replayTable = (summaries: readonly ReplaySummary[], patches: number): string => {
   const lines = [
-    '| mode | variant | updates | total ms | ops/s | ÷ bare | per update p50 / p99 ms | final layout ms | correct runs |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| mode | variant | updates | total ms | ops/s | ÷ bare | per update p50 / p99 ms | deferred render ms | final layout ms | correct runs |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ]
   for (const summary of summaries) {
     const bare = summaries.find((s) => s.mode === summary.mode && s.variant === 'bare')
@@ -509,7 +511,8 @@ const replayTable = (summaries: readonly ReplaySummary[], patches: number): stri
       `| ${summary.mode === 'single' ? 'single ops' : 'batches'} | ${label(summary.variant)} | ` +
         `${thousands(summary.runs[0]?.updates ?? Number.NaN)} | ${fixed(summary.totalMs, 0)} | ` +
         `${thousands((patches / summary.totalMs) * 1000)} | ${versus} | ` +
-        `${ms(summary.p50)} / ${ms(summary.p99)} | ${fixed(summary.layoutMs, 1)} | ` +
+        `${ms(summary.p50)} / ${ms(summary.p99)} | ${fixed(summary.renderMs, 1)} | ` +
+        `${fixed(summary.layoutMs, 1)} | ` +
         `${summary.correct}/${summary.runs.length} |`,
     )
   }
@@ -637,21 +640,25 @@ const machine = (chromium: string) => {
 const READING = [
   '### Reading the results',
   '',
-  '- `bindContentEditable` applies a remote `event.delta` to its line model incrementally (a ' +
-    'Fenwick index of line offsets; only the lines the delta touches are rebuilt and their ' +
-    'blocks re-rendered), so its cost per update no longer grows with the document. What is left ' +
-    'per single operation is fixed browser work: one DOM mutation, the MutationObserver record ' +
-    'it produces (taken and discarded as our own), a selection read, and the microtask the bench ' +
-    'awaits — tens of microseconds against the bare `Y.Text`’s ~5 µs, which is why the ≤ 3× ' +
-    'target for single operations is out of reach for any binding that updates the DOM per ' +
-    'transaction (Quill 2 recomputes its whole document delta after every `updateContents` ' +
-    'y-quill makes: `Editor.update` → `getDelta()`, `compose`, `isEqual`).',
-  '- Batches spread that fixed cost over many patches, so their ratios to bare are much lower; ' +
-    'the bare `Y.Text` is then dominated by Yjs itself.',
-  '- The 100-page keystroke figure is measured with no selection in the page. With the caret ' +
-    'inside the editor (a user typing there) the same remote keystroke applies in about 0.3–0.4 ms ' +
-    '(sdk/test/browser/content-editable-large.test.ts logs it); with no selection Chromium’s ' +
-    'selection and layout bookkeeping after the mutation costs about 1–2 ms more.',
+  '- Yjs computes `YTextEvent.delta` by walking every item of the text from its start, on every ' +
+    'event, so any binding that reads it pays O(document) per remote keystroke (y-quill does; ' +
+    'Quill 2 then also recomputes its whole document delta after every `updateContents`: ' +
+    '`Editor.update` → `getDelta()`, `compose`, `isEqual`). `bindContentEditable` reads the delta ' +
+    'from the change itself instead (`sdk/src/bindings/rich/event-delta.ts`): the changed items ' +
+    'come from the transaction, their indexes from checkpoints spread through the text (one per ' +
+    '~64 items, shifted by every delta), and Yjs’s own delta is used only for what that cannot ' +
+    'tell (a format changing, unknown attributes). `event-delta.test.ts` checks it against ' +
+    '`event.delta` on random concurrent edits.',
+  '- It applies each delta to its line model incrementally (a Fenwick index of line offsets; only ' +
+    'the lines a delta touches are rebuilt) and renders other peers’ changes once per animation ' +
+    'frame. In this replay every update lands in one task, so the whole trace costs one render at ' +
+    'the end (the "deferred render" column, inside the total); in a page, where updates arrive in ' +
+    'separate tasks, a burst costs one render per frame instead of one per update. The DOM is ' +
+    'brought up to date before the browser edits it (`beforeinput`), before cursors are drawn, ' +
+    'and on `flush()`.',
+  '- The 100-page keystrokes land at random positions, the hardest case for finding an index; ' +
+    'each is rendered (`flush()`) inside its measurement. "With forced layout" adds Chromium’s ' +
+    'style and layout of a ~3,500-block element, the same for any binding.',
   '- The machine is shared: compare the "other processes CPU" column before reading much into ' +
     'differences of less than 1.5× between binding totals.',
 ]
@@ -698,8 +705,11 @@ const methodSection = (options: Options, patches: number, keys: Keystrokes | und
       'awaited microtask, so MutationObserver callbacks and other microtask work count; that is ' +
       'the per-update latency. All updates are applied in one task (the page renders nothing in ' +
       'between); the total runs from the first update to a forced layout (`offsetHeight`) after ' +
-      'the last, so layout deferred by the editors is counted. ops/s = trace patches ÷ total; ' +
-      '"÷ bare" divides totals of the same mode.',
+      'the last, so layout deferred by the editors is counted. `bindContentEditable` renders ' +
+      "other peers' changes once per animation frame and no frame comes during the replay, so " +
+      'its total also includes the `flush()` that renders them after the last update ' +
+      '("deferred render"), and its per-update latency is model work only. ops/s = trace patches ' +
+      '÷ total; "÷ bare" divides totals of the same mode.',
     ...(keys === undefined
       ? []
       : [
@@ -710,7 +720,9 @@ const methodSection = (options: Options, patches: number, keys: Keystrokes | und
             'loaded into each variant (load time includes rendering and a forced layout), then ' +
             `another client's ${options.warmup} warm-up + ${options.keystrokes} measured ` +
             'single-character inserts at random positions (seeded) arrive one per animation frame. ' +
-            '"Applied" is `applyUpdate` + microtasks; "with forced layout" adds `offsetHeight` ' +
+            '"Applied" is `applyUpdate` + microtasks + rendering (the contenteditable binding\'s ' +
+            '`flush()`, since it would otherwise render at the next frame); "with forced layout" ' +
+            'adds `offsetHeight` ' +
             '(style and layout of the change, not paint).',
         ]),
     '- **Correctness**, after every run: the `Y.Text` equals the expected text and the DOM shows ' +
@@ -802,7 +814,7 @@ const main = async () => {
           const q = run.result.perUpdate
           process.stdout.write(
             `round ${round} ${variant.padEnd(7)} ${mode.padEnd(6)} total ${fixed(run.result.totalMs, 0)} ms ` +
-              `(${thousands((ops / run.result.totalMs) * 1000)} ops/s, layout ${fixed(run.result.layoutMs, 1)} ms) ` +
+              `(${thousands((ops / run.result.totalMs) * 1000)} ops/s, render ${fixed(run.result.renderMs, 1)} ms, layout ${fixed(run.result.layoutMs, 1)} ms) ` +
               `per update p50/p99/max ${ms(q.p50)}/${ms(q.p99)}/${ms(q.max)} ms ` +
               `others ${fixed(run.otherCpuPct, 0)}% ${run.check.ok ? 'ok' : `FAILED ${run.check.detail ?? 'Y.Text differs'}`}\n`,
           )

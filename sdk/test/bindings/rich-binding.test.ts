@@ -83,6 +83,60 @@ describe('bindContentEditable (happy-dom)', () => {
     expect(element.children[2]).toBe(third)
   })
 
+  it("renders other peers' changes once per frame, and this page's own at once", async () => {
+    const doc = new Y.Doc()
+    const ytext = doc.getText('t')
+    ytext.insert(0, 'one\ntwo\nthree\n')
+    const peer = new Y.Doc()
+    Y.applyUpdate(peer, Y.encodeStateAsUpdate(doc))
+    peer.on('update', (update: Uint8Array) => Y.applyUpdate(doc, update, 'remote'))
+    const element = editor()
+    const binding = bindContentEditable(ytext, element)
+    const [first, second, third] = Array.from(element.children)
+    const records: MutationRecord[] = []
+    const watcher = new MutationObserver((list) => records.push(...list))
+    watcher.observe(element, { childList: true, subtree: true, characterData: true })
+    // A burst of 100 remote keystrokes: nothing is rendered until the frame…
+    for (let k = 0; k < 100; k++) peer.getText('t').insert(5 + k, 'x')
+    expect(markup(element)).toBe('<p>one</p><p>two</p><p>three</p>')
+    await new Promise((resolve) => requestAnimationFrame(resolve))
+    // …which renders the changed block once, and only it.
+    expect(markup(element)).toBe(`<p>one</p><p>t${'x'.repeat(100)}wo</p><p>three</p>`)
+    expect(element.children[0]).toBe(first)
+    expect(element.children[1]).not.toBe(second)
+    expect(element.children[2]).toBe(third)
+    watcher.disconnect()
+    records.push(...watcher.takeRecords())
+    const replaced = records.flatMap((record) => Array.from(record.removedNodes))
+    expect(replaced).toEqual([second])
+    // A local change (here: code in this page) is rendered synchronously.
+    ytext.insert(0, 'L')
+    expect(element.children[0]?.textContent).toBe('Lone')
+    // flush() renders what is queued without waiting for the frame.
+    peer.getText('t').insert(0, 'R')
+    expect(element.children[0]?.textContent).toBe('Lone')
+    binding.flush()
+    expect(element.children[0]?.textContent).toBe(ytext.toString().split('\n')[0])
+    expect(element.children[0]?.textContent).toMatch(/^(RL|LR)one$/)
+    binding.destroy()
+  })
+
+  it('renders queued remote changes before the browser edits (beforeinput)', () => {
+    const doc = new Y.Doc()
+    const ytext = doc.getText('t')
+    ytext.insert(0, 'one\n')
+    const peer = new Y.Doc()
+    Y.applyUpdate(peer, Y.encodeStateAsUpdate(doc))
+    peer.on('update', (update: Uint8Array) => Y.applyUpdate(doc, update, 'remote'))
+    const element = editor()
+    const binding = bindContentEditable(ytext, element)
+    peer.getText('t').insert(3, '!')
+    expect(element.textContent).toBe('one')
+    element.dispatchEvent(new InputEvent('beforeinput', { inputType: 'insertText', data: 'a' }))
+    expect(element.textContent).toBe('one!')
+    binding.destroy()
+  })
+
   it('splits and merges lists at the edges of a re-rendered range', () => {
     const doc = new Y.Doc()
     const ytext = doc.getText('t')

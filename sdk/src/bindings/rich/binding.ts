@@ -10,7 +10,11 @@
  *
  * Remote edits re-render only the lines they changed (render-range.ts; line starts are cached in
  * a LineIndex, the caret is read from its own block), and keep the caret attached to its
- * characters. Local input is read from the blocks the mutation records touched; a change that
+ * characters. Their deltas are read from the change itself (event-delta.ts), not by walking the
+ * text, and other peers' changes are rendered once per animation frame, so a burst of them (a
+ * reconnect, a paste elsewhere) costs one render; the DOM is brought up to date before the
+ * browser edits it (`beforeinput`) and before cursors are drawn. This page's own changes (undo,
+ * code writing the text) render at once. Local input is read from the blocks the mutation records touched; a change that
  * cannot be localised is read from the whole element and reconciled by top-level node. During IME composition the DOM is left alone: remote
  * changes queue and land after `compositionend`, with the composed text mapped across them.
  *
@@ -30,6 +34,7 @@ import { seedText } from '../seed.js'
 import { applyChange, computeChange } from './diff.js'
 import { groupLines, lineElements, renderGroup, renderLine } from './delta-to-dom.js'
 import { indexToPoint, pointInLine } from './dom-positions.js'
+import { createDeltaReader } from './event-delta.js'
 import { applyDeltaToLinesAt } from './line-delta.js'
 import { LineIndex } from './line-index.js'
 import {
@@ -76,6 +81,11 @@ export interface ContentEditableBinding {
    * `awareness`, and until the first frame after a change has drawn them).
    */
   remoteCursors(): readonly CaretBox[]
+  /**
+   * Renders now the changes of other peers that are waiting for the next frame (they are drawn
+   * once per animation frame, so a burst of remote updates costs one render).
+   */
+  flush(): void
   /** Removes every listener, observer, timer and the cursor overlay; the DOM stays as it is. */
   destroy(): void
 }
@@ -86,6 +96,11 @@ const MARK_INPUTS: Record<string, Format> = {
   formatUnderline: 'underline',
   formatStrikeThrough: 'strike',
 }
+
+/** Queued remote deltas rendered one by one; more are rendered by re-reading the text once. */
+const MAX_INCREMENTAL_DELTAS = 32
+/** When remote changes are rendered if no animation frame comes first (hidden tabs). */
+const RENDER_FALLBACK_MS = 100
 
 const hasContent = (lines: readonly Line[]) =>
   lines.length > 1 || lines.some((line) => line.runs.length > 0 || Object.keys(line.block).length)
@@ -129,7 +144,10 @@ export const bindContentEditable = (
   /** Top-level nodes known to be the canonical rendering of the group with this key. */
   const known = new WeakMap<Node, string>()
   let composing = false
-  /** Remote deltas that arrived during composition, oldest first. */
+  /**
+   * Deltas of other peers not rendered yet, oldest first: they wait for the next frame, or for
+   * the end of an IME composition.
+   */
   let queued: DeltaChange[][] = []
   let destroyed = false
 
@@ -469,7 +487,10 @@ export const bindContentEditable = (
   const syncLocal = () => {
     if (composing || destroyed) return
     const records = takeRecords()
-    if (records.length === 0 && queued.length === 0) return
+    if (records.length === 0) {
+      renderQueued()
+      return
+    }
     const points = selectionPoints()
     if (queued.length === 0 && syncRange(records, points)) {
       scheduleCursors()
@@ -498,8 +519,9 @@ export const bindContentEditable = (
     // Only the lines the change touched are rebuilt and re-rendered (long documents); the text
     // is re-read and the element reconciled when that cannot be done exactly.
     let mutated = false
-    let full = dirty
-    for (const delta of deltas) {
+    // Past a few deltas one re-read of the text is cheaper than rendering each.
+    let full = dirty || deltas.length > MAX_INCREMENTAL_DELTAS
+    for (const delta of full ? [] : deltas) {
       const splice = full ? undefined : applyDeltaToLinesAt(model, delta, allowed, index)
       if (splice === undefined) {
         full = true
@@ -530,15 +552,43 @@ export const bindContentEditable = (
     scheduleCursors()
   }
 
+  // Reads each event's delta from the change itself, not by walking the whole text.
+  const deltas = createDeltaReader(ytext)
   const onYText = (event: Y.YTextEvent, transaction: Y.Transaction) => {
+    // Read now, for every event in order: a delta is only computed correctly during its event.
+    const delta = deltas.read(event)
     if (transaction.origin === origin) {
-      own.push(event.delta as DeltaChange[])
+      own.push(delta)
       return
     }
-    // Read now: a Yjs event's delta is only computed correctly during the event.
-    const delta = event.delta as DeltaChange[]
-    if (composing) queued.push(delta)
-    else applyModelChange([delta])
+    queued.push(delta)
+    if (composing) return
+    // This page's own changes (undo, code writing the text) show at once; other peers' wait for
+    // the frame, so that a burst of them is rendered once.
+    if (transaction.local) renderQueued()
+    else scheduleRender()
+  }
+
+  let renderFrame: number | undefined
+  let renderTimer: ReturnType<typeof setTimeout> | undefined
+  const cancelRender = () => {
+    if (renderFrame !== undefined) view.cancelAnimationFrame(renderFrame)
+    if (renderTimer !== undefined) clearTimeout(renderTimer)
+    renderFrame = renderTimer = undefined
+  }
+  /** Renders the queued remote deltas (not during composition: they land after it). */
+  function renderQueued() {
+    cancelRender()
+    if (composing || destroyed || queued.length === 0) return
+    const remote = queued
+    queued = []
+    applyModelChange(remote)
+  }
+  function scheduleRender() {
+    if (renderFrame !== undefined || destroyed) return
+    renderFrame = view.requestAnimationFrame(renderQueued)
+    // A hidden tab runs no frames: its DOM still catches up (browsers run its timers ≤ 1/s).
+    renderTimer = setTimeout(renderQueued, RENDER_FALLBACK_MS)
   }
 
   const toggleMark = (mark: Format) => {
@@ -596,6 +646,9 @@ export const bindContentEditable = (
   }
 
   const onBeforeInput = (event: InputEvent) => {
+    // The browser is about to edit the DOM: it must show the current text first, so that the
+    // edit is read against it (cheaply, from the blocks it touches).
+    if (!composing) renderQueued()
     const mark = MARK_INPUTS[event.inputType]
     if (mark !== undefined) {
       event.preventDefault()
@@ -636,6 +689,9 @@ export const bindContentEditable = (
   let frame: number | undefined
   let drawn: readonly CaretBox[] = []
   const drawCursors = () => {
+    // Cursors are placed in the current text: render what is queued first (while `frame` is
+    // still set, so that the render does not schedule another drawing).
+    renderQueued()
     frame = undefined
     const awareness = options.awareness
     if (!awareness || !overlay || destroyed) return
@@ -667,7 +723,13 @@ export const bindContentEditable = (
   const onSelectionChange = () => {
     if (!publisher || composing) return
     const selection = selectionIndexes()
-    if (selection !== undefined) publisher.publish(selection[0], selection[1])
+    // Read in the rendered text; the Y.Text may already have queued remote changes.
+    if (selection !== undefined) {
+      publisher.publish(
+        transformThrough(queued, selection[0]),
+        transformThrough(queued, selection[1]),
+      )
+    }
   }
   const onBlur = () => publisher?.clear()
 
@@ -707,9 +769,12 @@ export const bindContentEditable = (
     element,
     undoManager,
     remoteCursors: () => drawn,
+    flush: renderQueued,
     destroy() {
       if (destroyed) return
+      renderQueued()
       destroyed = true
+      cancelRender()
       ytext.unobserve(onYText)
       observer.disconnect()
       element.removeEventListener('beforeinput', onBeforeInput)
