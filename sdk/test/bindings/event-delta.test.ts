@@ -5,18 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { createDeltaReader, type DeltaOp } from '../../src/bindings/rich/event-delta.js'
-
-/** A small deterministic PRNG (mulberry32), so a failure names its seed. */
-const random = (seed: number) => {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
+import { createRandom as random } from '../helpers/random.js'
 
 interface Observed {
   readonly reader: ReturnType<typeof createDeltaReader>

@@ -17,6 +17,7 @@ import * as Y from 'yjs'
 import type { Session } from '../../src/index.js'
 import { createLink, type Link } from '../helpers/flaky-link.js'
 import { nodeSession, startServer, texts, waitFor, type TestServer } from '../helpers/session.js'
+import { createRandom } from '../helpers/random.js'
 
 // lib0 (and so Yjs and y-protocols) keeps a reference to `Date.now` taken when it loads. Installed
 // before any import runs, this forwarder makes that reference follow the `vi.spyOn` mock below.
@@ -30,18 +31,6 @@ const { realNow } = vi.hoisted(() => {
 const SESSION_COUNTS = [20, 2, undefined, undefined] as const
 const YEAR_MS = 365 * 24 * 3600 * 1000
 const FIELD = 'text'
-
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
-const createRandom = (seed: number): (() => number) => {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** An independent seed for stream `stream` of `seed` (murmur3's finaliser). */
 const deriveSeed = (seed: number, stream: number): number => {
