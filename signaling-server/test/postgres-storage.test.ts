@@ -1,18 +1,15 @@
 /**
  * The PostgreSQL storage against a real PostgreSQL (helpers/postgres.ts; unreachable fails, never
- * skips): the shared storage contract, run for SQLite too so that both backends keep one
- * behaviour; then what only PostgreSQL has — concurrent migrations, health over the network, and
+ * skips): the shared storage contract (which sqlite-storage.test.ts runs for SQLite, so that both
+ * backends keep one behaviour); then what only PostgreSQL has — concurrent migrations, health over the network, and
  * two servers sharing one database.
  */
 import fs from 'node:fs'
 import net from 'node:net'
-import os from 'node:os'
-import path from 'node:path'
 import pg from 'pg'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createPostgresStorage } from '../src/storage/postgres-storage.js'
 import type { PostgresStorageOptions } from '../src/storage/postgres-storage.js'
-import { createSqliteStorage } from '../src/storage/sqlite-storage.js'
 import type { Storage } from '../src/storage/storage.js'
 import {
   adminQuery,
@@ -56,19 +53,6 @@ describeStorageContract({
   },
   // PostgreSQL text cannot hold NUL: the statement fails after the first room's insert ran.
   poisonedBatch: { room: 'bad\u0000room', updates: [bytes(1)] },
-})
-
-describeStorageContract({
-  name: 'SQLite',
-  createDatabase: async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coedit-contract-'))
-    return {
-      open: () => createSqliteStorage({ dir }),
-      dispose: async () => fs.rmSync(dir, { recursive: true, force: true }),
-    }
-  },
-  // A value SQLite cannot bind.
-  poisonedBatch: { room: 'c', updates: [{} as unknown as Uint8Array] },
 })
 
 describe('createPostgresStorage', () => {

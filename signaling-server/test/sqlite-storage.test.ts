@@ -10,7 +10,14 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 import { createMergeWorker, mergeUpdatesInline } from '../src/storage/merge-updates.js'
 import { createSqliteStorage } from '../src/storage/sqlite-storage.js'
-import type { MergeUpdates, Storage } from '../src/storage/storage.js'
+import type { Storage } from '../src/storage/storage.js'
+import {
+  appendInBatches,
+  bytes,
+  describeStorageContract,
+  expectSameDoc,
+  rebuild,
+} from './helpers/storage-contract.js'
 
 // Records the merge workers created, so a test can crash one. Behaviour is otherwise unchanged.
 const startedWorkers = vi.hoisted((): Worker[] => [])
@@ -50,26 +57,6 @@ const openStorage = (dir: string): Storage => {
   const storage = createSqliteStorage({ dir })
   cleanups.push(() => storage.close())
   return storage
-}
-
-const deferred = <T = void>(): { promise: Promise<T>; resolve: (value: T) => void } => {
-  let resolve: (value: T) => void = () => undefined
-  const promise = new Promise<T>((settle) => {
-    resolve = settle
-  })
-  return { promise, resolve }
-}
-
-/** A merge that signals when it starts and finishes only when released. */
-const gatedMerge = (): { merge: MergeUpdates; started: Promise<void>; release: () => void } => {
-  const started = deferred()
-  const released = deferred()
-  const merge: MergeUpdates = async (updates) => {
-    started.resolve()
-    await released.promise
-    return Y.mergeUpdates(updates)
-  }
-  return { merge, started: started.promise, release: () => released.resolve() }
 }
 
 /**
@@ -114,69 +101,21 @@ const recordEditing = (
   return { doc: docs[0], updates }
 }
 
-const rebuild = (updates: readonly Uint8Array[]): Y.Doc => {
-  const doc = new Y.Doc()
-  for (const update of updates) Y.applyUpdate(doc, update)
-  return doc
-}
+describeStorageContract({
+  name: 'SQLite',
+  createDatabase: async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coedit-contract-'))
+    return {
+      open: () => createSqliteStorage({ dir }),
+      dispose: async () => fs.rmSync(dir, { recursive: true, force: true }),
+    }
+  },
+  // A value SQLite cannot bind fails the statement.
+  poisonedBatch: { room: 'c', updates: [{} as unknown as Uint8Array] },
+})
 
-/** Same content and same knowledge of every client's history, with nothing left pending. */
-const expectSameDoc = (actual: Y.Doc, expected: Y.Doc): void => {
-  expect(actual.store.pendingStructs).toBeNull()
-  expect(actual.getText('text').toString()).toBe(expected.getText('text').toString())
-  expect(Y.encodeStateVector(actual)).toEqual(Y.encodeStateVector(expected))
-}
-
-const appendInBatches = async (
-  storage: Storage,
-  room: string,
-  updates: readonly Uint8Array[],
-  batchSize: number,
-): Promise<void> => {
-  for (let i = 0; i < updates.length; i += batchSize) {
-    await storage.appendUpdates(room, updates.slice(i, i + batchSize))
-  }
-}
-
-const bytes = (...values: number[]): Uint8Array => new Uint8Array(values)
-
+/** What only SQLite has: its file, WAL mode, its schema version, its merge worker. */
 describe('createSqliteStorage', () => {
-  it('loads appended batches in append order, room by room', async () => {
-    const storage = openStorage(tempDir())
-    expect(await storage.loadRoom('a')).toEqual({ updates: [], bytes: 0, logCount: 0 })
-
-    await storage.appendUpdates('a', [bytes(1), bytes(2, 2), bytes(3)])
-    await storage.appendUpdates('b', [bytes(9)])
-    await storage.appendUpdates('a', [])
-    await storage.appendUpdates('a', [bytes(4, 4, 4)])
-
-    const room = await storage.loadRoom('a')
-    expect(room.updates).toEqual([bytes(1), bytes(2, 2), bytes(3), bytes(4, 4, 4)])
-    expect(room.updates.every((update) => update.constructor === Uint8Array)).toBe(true)
-    expect(room).toMatchObject({ bytes: 7, logCount: 4 })
-    expect(await storage.roomStats('a')).toEqual({ bytes: 7, logCount: 4 })
-    expect((await storage.loadRoom('b')).updates).toEqual([bytes(9)])
-    expect(await storage.roomStats('nobody')).toEqual({ bytes: 0, logCount: 0 })
-  })
-
-  it("appends several rooms' batches in one transaction, all or nothing", async () => {
-    const storage = openStorage(tempDir())
-    await storage.appendBatches([
-      { room: 'a', updates: [bytes(1), bytes(2)] },
-      { room: 'b', updates: [bytes(3)] },
-    ])
-    expect((await storage.loadRoom('a')).updates).toEqual([bytes(1), bytes(2)])
-    expect((await storage.loadRoom('b')).updates).toEqual([bytes(3)])
-    // A value SQLite cannot bind fails the statement: nothing of the transaction may remain.
-    const poisoned = [
-      { room: 'a', updates: [bytes(4)] },
-      { room: 'c', updates: [{} as unknown as Uint8Array] },
-    ]
-    await expect(storage.appendBatches(poisoned)).rejects.toThrow()
-    expect((await storage.loadRoom('a')).updates).toEqual([bytes(1), bytes(2)])
-    expect((await storage.loadRoom('c')).updates).toEqual([])
-  })
-
   it('keeps the log and the snapshot across close and reopen, in WAL mode', async () => {
     const dir = path.join(tempDir(), 'nested', 'data')
     const { doc, updates } = recordEditing(300)
@@ -197,73 +136,6 @@ describe('createSqliteStorage', () => {
     expect(room.logCount).toBe(100)
     expect(room.updates).toHaveLength(101)
     expectSameDoc(rebuild(room.updates), doc)
-  })
-
-  it('rebuilds a Y.Doc equal to the writer’s, before and after compaction', async () => {
-    const storage = openStorage(tempDir())
-    const { doc, updates } = recordEditing(500)
-    await appendInBatches(storage, 'room', updates, 13)
-
-    expectSameDoc(rebuild((await storage.loadRoom('room')).updates), doc)
-    const result = await storage.compact('room', mergeUpdatesInline)
-    expect(result).toMatchObject({ compacted: true, mergedRows: 500 })
-    const room = await storage.loadRoom('room')
-    expect(room).toMatchObject({ logCount: 0, bytes: result.snapshotBytes })
-    expect(room.updates).toHaveLength(1)
-    expectSameDoc(rebuild(room.updates), doc)
-  })
-
-  it('keeps updates appended while a compaction is merging', async () => {
-    const storage = openStorage(tempDir())
-    const { doc, updates } = recordEditing(400)
-    await appendInBatches(storage, 'room', updates.slice(0, 300), 10)
-
-    const gate = gatedMerge()
-    const compaction = storage.compact('room', gate.merge)
-    await gate.started
-    const late = updates.slice(300)
-    await appendInBatches(storage, 'room', late, 10)
-    gate.release()
-
-    const result = await compaction
-    expect(result).toMatchObject({ compacted: true, mergedRows: 300 })
-    const room = await storage.loadRoom('room')
-    expect(room.logCount).toBe(100)
-    expect(room.updates.slice(1)).toEqual(late)
-    expect(result.storedBytes).toBe(room.bytes)
-    expectSameDoc(rebuild(room.updates), doc)
-  })
-
-  it('lets exactly one of two concurrent compactions win, from two connections', async () => {
-    const dir = tempDir()
-    const one = openStorage(dir)
-    const two = openStorage(dir)
-    const { doc, updates } = recordEditing(300)
-    await appendInBatches(one, 'room', updates.slice(0, 150), 10)
-    await one.compact('room', mergeUpdatesInline)
-    await appendInBatches(two, 'room', updates.slice(150, 250), 10)
-
-    const gates = [gatedMerge(), gatedMerge()] as const
-    const compactions = [one.compact('room', gates[0].merge), two.compact('room', gates[1].merge)]
-    await Promise.all(gates.map((gate) => gate.started))
-    await appendInBatches(one, 'room', updates.slice(250), 10)
-    for (const gate of gates) gate.release()
-    const results = await Promise.all(compactions)
-
-    expect(results.map((result) => result.compacted).sort()).toEqual([false, true])
-    const loser = results.find((result) => !result.compacted)
-    expect(loser?.mergedRows).toBe(0)
-    const room = await two.loadRoom('room')
-    expect(room.logCount).toBe(50)
-    expect(room.updates.slice(1)).toEqual(updates.slice(250))
-    expectSameDoc(rebuild(room.updates), doc)
-
-    // The loser changed nothing, so the next compaction merges the remaining rows normally.
-    expect(await two.compact('room', mergeUpdatesInline)).toMatchObject({
-      compacted: true,
-      mergedRows: 50,
-    })
-    expectSameDoc(rebuild((await one.loadRoom('room')).updates), doc)
   })
 
   it.each([
@@ -288,61 +160,6 @@ describe('createSqliteStorage', () => {
       expectSameDoc(rebuild((await storage.loadRoom('room')).updates), doc)
     },
   )
-
-  it('reports nothing to compact without calling merge when the log is empty', async () => {
-    const storage = openStorage(tempDir())
-    const merge = vi.fn(mergeUpdatesInline)
-    expect(await storage.compact('empty', merge)).toEqual({
-      compacted: false,
-      mergedRows: 0,
-      snapshotBytes: 0,
-      storedBytes: 0,
-    })
-    await storage.appendUpdates('room', recordEditing(20).updates)
-    const { snapshotBytes } = await storage.compact('room', merge)
-    expect(await storage.compact('room', merge)).toEqual({
-      compacted: false,
-      mergedRows: 0,
-      snapshotBytes,
-      storedBytes: snapshotBytes,
-    })
-    expect(merge).toHaveBeenCalledTimes(1)
-  })
-
-  it('rejects a failed merge and keeps the log untouched', async () => {
-    const storage = openStorage(tempDir())
-    const { updates } = recordEditing(30)
-    await storage.appendUpdates('room', updates)
-    await expect(
-      storage.compact('room', () => Promise.reject(new Error('merge exploded'))),
-    ).rejects.toThrow('merge exploded')
-    expect((await storage.loadRoom('room')).updates).toEqual(updates)
-  })
-
-  it('rejects every call after close, including a compaction merging at the time', async () => {
-    const dir = tempDir()
-    const storage = openStorage(dir)
-    const { updates } = recordEditing(30)
-    await storage.appendUpdates('room', updates)
-    expect(await storage.healthy()).toBe(true)
-
-    const gate = gatedMerge()
-    const compaction = storage.compact('room', gate.merge)
-    await gate.started
-    await storage.close()
-    gate.release()
-
-    const closed = { code: 'storage-closed' }
-    await expect(compaction).rejects.toMatchObject(closed)
-    await expect(storage.loadRoom('room')).rejects.toMatchObject(closed)
-    await expect(storage.appendUpdates('room', [bytes(1)])).rejects.toMatchObject(closed)
-    await expect(storage.compact('room', mergeUpdatesInline)).rejects.toMatchObject(closed)
-    await expect(storage.roomStats('room')).rejects.toMatchObject(closed)
-    await expect(storage.healthy()).rejects.toMatchObject(closed)
-    await expect(storage.close()).resolves.toBeUndefined()
-
-    expect((await openStorage(dir).loadRoom('room')).updates).toEqual(updates)
-  })
 
   it('refuses a database written by a newer schema', () => {
     const dir = tempDir()
