@@ -6,14 +6,15 @@
  */
 import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ContentEditableBinding } from '../../src/bindings/content-editable.js'
 import type { Session } from '../../src/index.js'
 import { startServer, type TestServer } from '../../../signaling-server/test/helpers/server.js'
 import type { RichGlobals } from './fixtures/rich-entry.js'
 import { buildBrowserBundle } from './helpers/bundle.js'
-import { attachConsole, launchChromium } from './helpers/chromium.js'
+import { attachConsole } from './helpers/chromium.js'
+import { useChromium } from './helpers/use-chromium.js'
 import { startStaticServer, type StaticServer } from './helpers/static-server.js'
 
 interface PageGlobals {
@@ -30,8 +31,7 @@ const entry = fileURLToPath(new URL('./fixtures/rich-entry.ts', import.meta.url)
 
 let server: TestServer
 let web: StaticServer
-let browser: Browser
-const contexts: BrowserContext[] = []
+const chromium = useChromium()
 
 beforeAll(async () => {
   const bundle = await buildBrowserBundle(entry)
@@ -42,20 +42,14 @@ beforeAll(async () => {
     '/coedit.js': bundle,
   })
   server = await startServer()
-  browser = await launchChromium()
-})
-afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((context) => context.close()))
 })
 afterAll(async () => {
-  await browser?.close()
   await web?.close()
   await server?.close()
 })
 
 const openUser = async (name: string, room: string): Promise<Page> => {
-  const context = await browser.newContext()
-  contexts.push(context)
+  const context = await chromium.newContext()
   const page = await context.newPage()
   attachConsole(page, name)
   await page.goto(web.url)

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import type Quill from 'quill'
 import WebSocket from 'ws'
 import * as Y from 'yjs'
@@ -19,7 +19,8 @@ import type { QuillBindingHandle } from '../../src/bindings/quill.js'
 import { startServer, type TestServer } from '../../../signaling-server/test/helpers/server.js'
 import type { CoeditQuillGlobals } from './fixtures/quill-entry.js'
 import { buildBrowserBundle } from './helpers/bundle.js'
-import { attachConsole, launchChromium } from './helpers/chromium.js'
+import { attachConsole } from './helpers/chromium.js'
+import { useChromium } from './helpers/use-chromium.js'
 import { startStaticServer, type StaticServer } from './helpers/static-server.js'
 
 interface PageGlobals {
@@ -51,8 +52,7 @@ const page = (body: string) =>
 
 let server: TestServer
 let web: StaticServer
-let browser: Browser
-const contexts: BrowserContext[] = []
+const chromium = useChromium()
 const nodeSessions: Session[] = []
 
 beforeAll(async () => {
@@ -63,14 +63,11 @@ beforeAll(async () => {
     '/bundle.js': await buildBrowserBundle(entry),
   })
   server = await startServer()
-  browser = await launchChromium()
 })
 afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((context) => context.close()))
   await Promise.all(nodeSessions.splice(0).map((session) => session.destroy()))
 })
 afterAll(async () => {
-  await browser?.close()
   await web?.close()
   await server?.close()
 })
@@ -86,8 +83,7 @@ interface UserOptions {
 
 /** Opens a user's page with a Quill editor; resolves once `window.quill` exists. */
 const openPage = async (name: string, path = '/'): Promise<Page> => {
-  const context = await browser.newContext()
-  contexts.push(context)
+  const context = await chromium.newContext()
   const page = await context.newPage()
   attachConsole(page, name)
   await page.goto(`${web.url}${path}`)

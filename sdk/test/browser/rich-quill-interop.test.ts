@@ -9,14 +9,15 @@ import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import type Quill from 'quill'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Session } from '../../src/index.js'
 import { startServer, type TestServer } from '../../../signaling-server/test/helpers/server.js'
 import type { InteropGlobals } from './fixtures/interop-entry.js'
 import { buildBrowserBundle } from './helpers/bundle.js'
-import { attachConsole, launchChromium } from './helpers/chromium.js'
+import { attachConsole } from './helpers/chromium.js'
+import { useChromium } from './helpers/use-chromium.js'
 import { startStaticServer, type StaticServer } from './helpers/static-server.js'
 
 interface PageGlobals {
@@ -42,8 +43,7 @@ const quillCss = readFileSync(
 
 let server: TestServer
 let web: StaticServer
-let browser: Browser
-const contexts: BrowserContext[] = []
+const chromium = useChromium()
 
 beforeAll(async () => {
   web = await startStaticServer({
@@ -55,20 +55,14 @@ beforeAll(async () => {
     '/bundle.js': await buildBrowserBundle(entry),
   })
   server = await startServer()
-  browser = await launchChromium()
-})
-afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((context) => context.close()))
 })
 afterAll(async () => {
-  await browser?.close()
   await web?.close()
   await server?.close()
 })
 
 const openUser = async (name: string, room: string, editor: 'contenteditable' | 'quill') => {
-  const context = await browser.newContext()
-  contexts.push(context)
+  const context = await chromium.newContext()
   const page = await context.newPage()
   attachConsole(page, name)
   await page.goto(web.url)

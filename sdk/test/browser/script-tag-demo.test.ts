@@ -11,10 +11,11 @@ import { randomUUID } from 'node:crypto'
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { TestServer } from '../../../signaling-server/test/helpers/server.js'
-import { attachConsole, launchChromium } from './helpers/chromium.js'
+import { attachConsole } from './helpers/chromium.js'
+import { useChromium } from './helpers/use-chromium.js'
 import {
   badgeNames,
   DEMO_DIR,
@@ -33,9 +34,8 @@ const BODY = '#post-body'
 const SUMMARY = '#post-summary'
 
 let server: TestServer
-let browser: Browser
 let publicDir: string
-const contexts: BrowserContext[] = []
+const chromium = useChromium()
 const pageErrors: string[] = []
 
 /** The demo's page with one attribute added to its script tag, as a site would set it. */
@@ -53,15 +53,12 @@ beforeAll(async () => {
   expect(relayOnly).not.toBe(html)
   writeFileSync(join(publicDir, RELAY_ONLY_PAGE), relayOnly)
   server = await startSiteServer({ publicDir })
-  browser = await launchChromium()
 })
 afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((context) => context.close()))
   // Anything the page threw or logged as an error fails the test that caused it.
   expect(pageErrors.splice(0)).toEqual([])
 })
 afterAll(async () => {
-  await browser?.close()
   await server?.close()
   rmSync(publicDir, { recursive: true, force: true })
 })
@@ -72,8 +69,7 @@ interface OpenOptions {
 }
 
 const newPage = async (label: string): Promise<Page> => {
-  const context = await browser.newContext()
-  contexts.push(context)
+  const context = await chromium.newContext()
   const page = await context.newPage()
   attachConsole(page, label)
   page.on('pageerror', (error) => pageErrors.push(`[${label}] ${error.message}`))

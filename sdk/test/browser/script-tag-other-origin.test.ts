@@ -8,10 +8,11 @@
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TestServer } from '../../../signaling-server/test/helpers/server.js'
-import { attachConsole, launchChromium } from './helpers/chromium.js'
+import { attachConsole } from './helpers/chromium.js'
+import { useChromium } from './helpers/use-chromium.js'
 import {
   badgeNames,
   fieldText,
@@ -28,8 +29,7 @@ const require = createRequire(import.meta.url)
 
 let coedit: TestServer
 let site: StaticServer
-let browser: Browser
-const contexts: BrowserContext[] = []
+const chromium = useChromium()
 const room = `plain-site-${randomUUID()}`
 
 /** The site's own page: its markup, its Quill, and one script tag from the Coedit server. */
@@ -60,20 +60,14 @@ beforeAll(async () => {
   })
   // Another port is another origin: the page and the Coedit server do not share one.
   expect(new URL(site.url).origin).not.toBe(new URL(coedit.url).origin)
-  browser = await launchChromium()
-})
-afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((context) => context.close()))
 })
 afterAll(async () => {
-  await browser?.close()
   await site?.close()
   await coedit?.close()
 })
 
 const open = async (user: string): Promise<Page> => {
-  const context = await browser.newContext()
-  contexts.push(context)
+  const context = await chromium.newContext()
   const page = await context.newPage()
   attachConsole(page, user)
   await page.goto(`${site.url}/${user.toLowerCase()}.html`)

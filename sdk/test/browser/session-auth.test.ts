@@ -5,15 +5,16 @@
  */
 import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Session, TransportError } from '../../src/index.js'
 import { generateKeyPair, signToken } from '../../../signaling-server/src/auth/dev-keys.js'
 import { createTokenVerifier } from '../../../signaling-server/src/auth/token-verifier.js'
 import { startServer, type TestServer } from '../../../signaling-server/test/helpers/server.js'
 import type { CoeditGlobals } from './fixtures/session-entry.js'
 import { serveBundlePage } from './helpers/bundle-page.js'
-import { attachConsole, launchChromium } from './helpers/chromium.js'
+import { attachConsole } from './helpers/chromium.js'
+import { useChromium } from './helpers/use-chromium.js'
 import type { StaticServer } from './helpers/static-server.js'
 
 interface PageGlobals {
@@ -28,30 +29,23 @@ const entry = fileURLToPath(new URL('./fixtures/session-entry.ts', import.meta.u
 
 let server: TestServer
 let web: StaticServer
-let browser: Browser
 let keys: Awaited<ReturnType<typeof generateKeyPair>>
-const contexts: BrowserContext[] = []
+const chromium = useChromium()
 const tokenCalls = new Map<string, number>()
 
 beforeAll(async () => {
   keys = await generateKeyPair('ES256')
   web = await serveBundlePage(entry)
   server = await startServer({ auth: createTokenVerifier({ jwks: keys.publicJwks }) })
-  browser = await launchChromium()
-})
-afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((context) => context.close()))
 })
 afterAll(async () => {
-  await browser?.close()
   await web?.close()
   await server?.close()
 })
 
 /** A user whose getToken() asks the test for a token for `tokenRoom`. */
 const openUser = async (name: string, room: string, tokenRoom = room): Promise<Page> => {
-  const context = await browser.newContext()
-  contexts.push(context)
+  const context = await chromium.newContext()
   const page = await context.newPage()
   attachConsole(page, name)
   await page.exposeFunction('issueToken', async (forRoom: string) => {

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Session } from '../../src/index.js'
 import {
@@ -15,7 +15,8 @@ import {
 } from '../../../signaling-server/test/helpers/server.js'
 import type { CoeditGlobals } from './fixtures/session-entry.js'
 import { serveBundlePage } from './helpers/bundle-page.js'
-import { attachConsole, launchChromium } from './helpers/chromium.js'
+import { attachConsole } from './helpers/chromium.js'
+import { useChromium } from './helpers/use-chromium.js'
 import type { StaticServer } from './helpers/static-server.js'
 
 interface PageGlobals {
@@ -27,17 +28,13 @@ const entry = fileURLToPath(new URL('./fixtures/session-entry.ts', import.meta.u
 
 let server: TestServer
 let web: StaticServer
-let browser: Browser
-const contexts: BrowserContext[] = []
+const chromium = useChromium()
 
 beforeAll(async () => {
   web = await serveBundlePage(entry)
   server = await startServer()
-  browser = await launchChromium()
 })
 afterAll(async () => {
-  await Promise.all(contexts.map((context) => context.close()))
-  await browser?.close()
   await web?.close()
   await server?.close()
 })
@@ -97,9 +94,8 @@ const isSaved = (page: Page) =>
 describe('tabs of one browser', () => {
   it('share one relay connection, sync with each other and with other users, and hand over', async () => {
     const room = `tabs-${randomUUID()}`
-    const ada = await browser.newContext()
-    const bob = await browser.newContext()
-    contexts.push(ada, bob)
+    const ada = await chromium.newContext()
+    const bob = await chromium.newContext()
     // The first tab takes the lock and connects; the next two follow it.
     const first = await openTab(ada, room, 'ada-1')
     const second = await openTab(ada, room, 'ada-2')

@@ -6,15 +6,16 @@
  */
 import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import WebSocket from 'ws'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Session, SessionOptions, WebSocketConstructor } from '../../src/index.js'
 import { createSession } from '../../src/index.js'
 import { startServer, type TestServer } from '../../../signaling-server/test/helpers/server.js'
 import type { CoeditGlobals } from './fixtures/session-entry.js'
 import { serveBundlePage } from './helpers/bundle-page.js'
-import { attachConsole, launchChromium } from './helpers/chromium.js'
+import { attachConsole } from './helpers/chromium.js'
+import { useChromium } from './helpers/use-chromium.js'
 import type { StaticServer } from './helpers/static-server.js'
 
 interface PageGlobals {
@@ -28,19 +29,13 @@ const entry = fileURLToPath(new URL('./fixtures/session-entry.ts', import.meta.u
 
 let server: TestServer
 let web: StaticServer
-let browser: Browser
-const contexts: BrowserContext[] = []
+const chromium = useChromium()
 
 beforeAll(async () => {
   web = await serveBundlePage(entry)
   server = await startServer()
-  browser = await launchChromium()
-})
-afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((context) => context.close()))
 })
 afterAll(async () => {
-  await browser?.close()
   await web?.close()
   await server?.close()
 })
@@ -50,8 +45,7 @@ const openUser = async (
   room: string,
   options: Pick<SessionOptions, 'webrtc' | 'relay'> = {},
 ): Promise<Page> => {
-  const context = await browser.newContext()
-  contexts.push(context)
+  const context = await chromium.newContext()
   const page = await context.newPage()
   attachConsole(page, name)
   await page.goto(web.url)

@@ -4,14 +4,15 @@
  */
 import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TextFieldBinding } from '../../src/bindings/text-field.js'
 import type { Session } from '../../src/index.js'
 import { startServer, type TestServer } from '../../../signaling-server/test/helpers/server.js'
 import type { TextFieldGlobals } from './fixtures/text-field-entry.js'
 import { buildBrowserBundle } from './helpers/bundle.js'
-import { attachConsole, launchChromium } from './helpers/chromium.js'
+import { attachConsole } from './helpers/chromium.js'
+import { useChromium } from './helpers/use-chromium.js'
 import { startStaticServer, type StaticServer } from './helpers/static-server.js'
 
 interface PageGlobals {
@@ -35,27 +36,20 @@ const PAGE = `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,
 
 let server: TestServer
 let web: StaticServer
-let browser: Browser
-const contexts: BrowserContext[] = []
+const chromium = useChromium()
 
 beforeAll(async () => {
   const bundle = await buildBrowserBundle(entry)
   web = await startStaticServer({ '/index.html': PAGE, '/coedit.js': bundle })
   server = await startServer()
-  browser = await launchChromium()
-})
-afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((context) => context.close()))
 })
 afterAll(async () => {
-  await browser?.close()
   await web?.close()
   await server?.close()
 })
 
 const openUser = async (name: string, color: string, room: string): Promise<Page> => {
-  const context = await browser.newContext()
-  contexts.push(context)
+  const context = await chromium.newContext()
   const page = await context.newPage()
   attachConsole(page, name)
   await page.goto(web.url)

@@ -5,15 +5,16 @@
  */
 import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { WebrtcProvider } from 'y-webrtc'
 import type { WebsocketProvider } from 'y-websocket'
 import type * as Y from 'yjs'
 import { startServer, type TestServer } from '../../../signaling-server/test/helpers/server.js'
 import type { Stock } from './fixtures/stock-entry.js'
 import { buildBrowserBundle } from './helpers/bundle.js'
-import { attachConsole, launchChromium } from './helpers/chromium.js'
+import { attachConsole } from './helpers/chromium.js'
+import { useChromium } from './helpers/use-chromium.js'
 import { startStaticServer, type StaticServer } from './helpers/static-server.js'
 
 /** What the page's global scope holds: the bundle's `stock`, plus what each test creates. */
@@ -28,8 +29,7 @@ const entry = fileURLToPath(new URL('./fixtures/stock-entry.ts', import.meta.url
 
 let server: TestServer | undefined
 let web: StaticServer | undefined
-let browser: Browser | undefined
-const contexts: BrowserContext[] = []
+const chromium = useChromium()
 
 beforeAll(async () => {
   const bundle = await buildBrowserBundle(entry)
@@ -40,24 +40,17 @@ beforeAll(async () => {
     '/stock.js': bundle,
   })
   server = await startServer()
-  browser = await launchChromium()
-})
-
-afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((context) => context.close()))
 })
 
 afterAll(async () => {
-  await browser?.close()
   await web?.close()
   await server?.close()
 })
 
 /** A user: a fresh browser context (own storage, own BroadcastChannel scope) on the test page. */
 const openUser = async (name: string): Promise<Page> => {
-  if (browser === undefined || web === undefined) throw new Error('beforeAll did not finish')
-  const context = await browser.newContext()
-  contexts.push(context)
+  if (web === undefined) throw new Error('beforeAll did not finish')
+  const context = await chromium.newContext()
   const page = await context.newPage()
   attachConsole(page, name)
   await page.goto(web.url)
