@@ -17,6 +17,7 @@
 import type { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import type { CaretBox } from './cursor-overlay.js'
+import { createDeltaReader } from './event-delta.js'
 import { seedText } from './seed.js'
 import { diffText } from './text-diff.js'
 import { createFieldCursors, type FieldCursors } from './text-field/field-cursors.js'
@@ -180,10 +181,14 @@ export const bindTextField = (
     cursors?.publish()
     cursors?.redraw()
   }
+  // Reads each event's delta from the change itself, not by walking the whole text (every event
+  // goes through it, in order, ours included).
+  const deltas = createDeltaReader(ytext)
   const onRemote = (event: Y.YTextEvent, transaction: Y.Transaction) => {
+    const delta = deltas.read(event)
     cursors?.redraw()
     if (transaction.origin === binding) return
-    pending.push(event.delta)
+    pending.push(delta)
     sync()
   }
   const history = (redo: boolean) => {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { createDeltaReader, type DeltaOp } from '../../src/bindings/rich/event-delta.js'
+import { createDeltaReader, type DeltaOp } from '../../src/bindings/event-delta.js'
 import { createRandom as random } from '../helpers/random.js'
 
 interface Observed {

@@ -34,7 +34,7 @@ import { seedText } from '../seed.js'
 import { applyChange, computeChange } from './diff.js'
 import { groupLines, lineElements, renderGroup, renderLine } from './delta-to-dom.js'
 import { indexToPoint, pointInLine } from './dom-positions.js'
-import { createDeltaReader } from './event-delta.js'
+import { createDeltaReader } from '../event-delta.js'
 import { applyDeltaToLinesAt } from './line-delta.js'
 import { LineIndex } from './line-index.js'
 import {

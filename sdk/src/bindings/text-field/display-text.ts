@@ -12,6 +12,7 @@
  * Pure functions, no DOM.
  */
 import type * as Y from 'yjs'
+import type { DeltaOp } from '../event-delta.js'
 
 export interface DisplayText {
   /** What the field shows. */
@@ -22,8 +23,8 @@ export interface DisplayText {
   readonly modelIndex: readonly number[] | null
 }
 
-/** One `Y.YTextEvent.delta`, as Yjs reports it. */
-export type TextDelta = Y.YTextEvent['delta']
+/** One `Y.YTextEvent.delta`, as Yjs reports it (read by `createDeltaReader`). */
+export type TextDelta = readonly DeltaOp[]
 
 /** Builds the display of a `Y.Text` for a single-line (`<input>`) or multi-line field. */
 export const toDisplayText = (ytext: Y.Text, singleLine: boolean): DisplayText => {

@@ -22,7 +22,7 @@
  * `event.delta` on random concurrent edits.
  */
 import * as Y from 'yjs'
-import type { DeltaChange } from './positions.js'
+import type { DeltaChange } from './rich/positions.js'
 
 type Attributes = Record<string, unknown>
 /** An event delta operation as Yjs reports it. */
