@@ -12,21 +12,13 @@
  *                             [--variants bare,ce,quill,y-quill] [--modes single,batch]
  *                             [--keystrokes 200] [--copies 3] [--write-readme]
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { cpus, release, totalmem } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import * as Y from 'yjs'
 import { buildBrowserBundle } from '../sdk/test/browser/helpers/bundle.js'
 import { startStaticServer } from '../sdk/test/browser/helpers/static-server.js'
-import {
-  assertInTestNamespace,
-  attachConsole,
-  launchChromium,
-} from '../sdk/test/browser/helpers/chromium.js'
 import type {
   KeystrokeResult,
   Quantiles,
@@ -35,11 +27,14 @@ import type {
   TraceBench,
   Variant,
 } from './fixtures/binding-trace-entry.js'
-import { machineBusyMs, processStats } from './servers.js'
-import { writeReadmeSection } from './readme-section.js'
+import { launchBenchChromium, openPage, requireTestNamespace } from './browser.js'
+import { choices, count, parseFlags, runMain } from './cli.js'
+import { fixed, mark, ms, thousands } from './format.js'
+import { describeMachine, ownTreeCpuMs } from './machine.js'
+import { commandLine, measuredLine, reproduceLines, saveResults } from './report.js'
+import { BENCH_DIR, ROOT_DIR, machineBusyMs, packageVersion } from './servers.js'
+import { median } from './stats.js'
 
-const BENCH_DIR = dirname(fileURLToPath(import.meta.url))
-const ROOT_DIR = dirname(BENCH_DIR)
 /** `../shared/data/` relative to the project root (not committed; see its README). */
 const TRACE_PATH = join(ROOT_DIR, '..', 'shared', 'data', 'automerge-paper.json.gz')
 
@@ -85,10 +80,9 @@ const USAGE = `Usage: npm run bench:bindings -- [options]
 `
 
 const parseOptions = (argv: readonly string[]): Options => {
-  const { values } = parseArgs({
-    args: [...argv],
-    strict: true,
-    options: {
+  const values = parseFlags(
+    argv,
+    {
       ops: { type: 'string', default: '50000' },
       batch: { type: 'string', default: '100' },
       rounds: { type: 'string', default: '3' },
@@ -99,32 +93,11 @@ const parseOptions = (argv: readonly string[]): Options => {
       copies: { type: 'string', default: '3' },
       seed: { type: 'string', default: '1' },
       'write-readme': { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
     },
-  })
-  if (values.help) {
-    process.stdout.write(USAGE)
-    process.exit(0)
-  }
-  const count = (name: string, text: string, min: number): number => {
-    const value = Number(text)
-    if (!Number.isInteger(value) || value < min) {
-      throw new Error(`--${name} must be an integer ≥ ${min}: ${text}`)
-    }
-    return value
-  }
+    USAGE,
+  )
   const list = <T extends string>(name: string, text: string, allowed: readonly T[]): T[] =>
-    text === 'none'
-      ? []
-      : text
-          .split(',')
-          .filter(Boolean)
-          .map((item) => {
-            if (!(allowed as readonly string[]).includes(item)) {
-              throw new Error(`--${name}: unknown "${item}" (${allowed.join(', ')})`)
-            }
-            return item as T
-          })
+    text === 'none' ? [] : choices(name, text, allowed)
   const variants = list('variants', values.variants, VARIANTS)
   if (variants.length === 0) throw new Error('--variants: name at least one')
   return {
@@ -277,34 +250,6 @@ const PAGE_HTML =
 // ---------------------------------------------------------------------------------------------
 // CPU of the rest of the machine during a run (the machine is shared)
 
-/** CPU time (ms) of this process and all its descendants (Chromium and its renderers). */
-const ownTreeCpuMs = (): number => {
-  const children = new Map<number, number[]>()
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    let stat: string
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-    } catch {
-      continue // the process exited while we listed /proc
-    }
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-    children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)])
-  }
-  let total = 0
-  const stack = [process.pid]
-  while (stack.length > 0) {
-    const pid = stack.pop() as number
-    try {
-      total += processStats(pid).cpuMs
-    } catch {
-      continue // exited meanwhile
-    }
-    stack.push(...(children.get(pid) ?? []))
-  }
-  return total
-}
-
 const measureOthers = async <T>(run: () => Promise<T>): Promise<[T, number]> => {
   const machine = machineBusyMs()
   const own = ownTreeCpuMs()
@@ -347,12 +292,8 @@ const withPage = async <T>(
   run: (page: Page) => Promise<T>,
 ): Promise<T> => {
   // A fresh context (and renderer) per run: no JIT state, heap or DOM carried over.
-  const context: BrowserContext = await browser.newContext()
+  const { context, page } = await openPage(browser, url, label, 'traceBench')
   try {
-    const page = await context.newPage()
-    attachConsole(page, label)
-    await page.goto(url)
-    await page.waitForFunction(() => 'traceBench' in globalThis)
     const info = await page.evaluate(() => (globalThis as unknown as Harness).traceBench.info())
     if (!info.crossOriginIsolated) throw new Error('the bench page is not cross-origin isolated')
     return await run(page)
@@ -431,27 +372,6 @@ const keystrokesOnce = (
 
 // ---------------------------------------------------------------------------------------------
 // Summaries
-
-const median = (values: readonly number[]): number => {
-  const sorted = values.filter((value) => !Number.isNaN(value)).sort((a, b) => a - b)
-  if (sorted.length === 0) return Number.NaN
-  const middle = sorted.length >> 1
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? Number.NaN)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2
-}
-
-const fixed = (value: number, digits: number) =>
-  Number.isFinite(value) ? value.toFixed(digits) : '–'
-
-const thousands = (value: number) =>
-  Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '–'
-
-const ms = (value: number) =>
-  !Number.isFinite(value) ? '–' : value < 0.1 ? fixed(value * 1000, 0) + ' µs' : fixed(value, 2)
-
-const packageVersion = (path: string): string =>
-  (JSON.parse(readFileSync(join(ROOT_DIR, path), 'utf8')) as { version: string }).version
 
 const label = (variant: Variant): string => {
   switch (variant) {
@@ -566,7 +486,6 @@ const verdict = (
   replays: readonly ReplaySummary[],
   keystrokes: readonly KeystrokeSummary[],
 ): string[] => {
-  const mark = (met: boolean) => (met ? 'met' : '**not met**')
   const lines: string[] = []
   for (const mode of MODES) {
     const of = (variant: Variant) =>
@@ -627,14 +546,7 @@ const runsTable = (runs: readonly (ReplayRecord | KeystrokeRecord)[]): string =>
   return lines.join('\n')
 }
 
-const machine = (chromium: string) => {
-  const cpu = cpus()
-  return (
-    `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ` +
-    `${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Linux ${release()}, ` +
-    `Node ${process.versions.node}, Chromium ${chromium} (headless)`
-  )
-}
+const machine = (chromium: string) => describeMachine(`, Chromium ${chromium} (headless)`)
 
 /** Why the figures are what they are (true of the bindings as of this benchmark's writing). */
 const READING = [
@@ -644,7 +556,7 @@ const READING = [
     'event, so any binding that reads it pays O(document) per remote keystroke (y-quill does; ' +
     'Quill 2 then also recomputes its whole document delta after every `updateContents`: ' +
     '`Editor.update` → `getDelta()`, `compose`, `isEqual`). `bindContentEditable` reads the delta ' +
-    'from the change itself instead (`sdk/src/bindings/rich/event-delta.ts`): the changed items ' +
+    'from the change itself instead (`sdk/src/bindings/event-delta.ts`): the changed items ' +
     'come from the transaction, their indexes from checkpoints spread through the text (one per ' +
     '~64 items, shifted by every delta), and Yjs’s own delta is used only for what that cannot ' +
     'tell (a format changing, unknown attributes). `event-delta.test.ts` checks it against ' +
@@ -740,17 +652,8 @@ const methodSection = (options: Options, patches: number, keys: Keystrokes | und
 const main = async () => {
   const argv = process.argv.slice(2)
   const options = parseOptions(argv)
-  try {
-    assertInTestNamespace()
-  } catch (error) {
-    process.stderr.write(
-      'bench:bindings runs Chromium and must run inside a private network namespace: use ' +
-        '`npm run bench:bindings` (node scripts/in-netns.mjs …, needs root).\n' +
-        `${error instanceof Error ? error.message : String(error)}\n`,
-    )
-    process.exit(2)
-  }
-  const command = ['npm run bench:bindings', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' ')
+  requireTestNamespace('bench:bindings')
+  const command = commandLine('bench:bindings', argv)
   const startedAt = new Date()
 
   const trace = readTrace()
@@ -796,13 +699,7 @@ const main = async () => {
   const replays: ReplayRecord[] = []
   const keystrokeRuns: KeystrokeRecord[] = []
   try {
-    browser = await launchChromium({
-      args: [
-        '--disable-background-timer-throttling',
-        '--disable-renderer-backgrounding',
-        '--disable-backgrounding-occluded-windows',
-      ],
-    })
+    browser = await launchBenchChromium()
     process.stdout.write(
       `Chromium ${browser.version()}; ${options.rounds} rounds × ${options.variants.join(', ')}\n`,
     )
@@ -848,13 +745,9 @@ const main = async () => {
         ? []
         : options.variants.map((variant) => summarizeKeystrokes(keystrokeRuns, variant))
     const results = [
-      `Measured ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine(browser.version())}.`,
+      measuredLine(startedAt, machine(browser.version())),
       '',
-      'Reproduce with:',
-      '',
-      '```sh',
-      command,
-      '```',
+      ...reproduceLines(command),
       '',
       ...(options.modes.length === 0
         ? []
@@ -901,31 +794,24 @@ const main = async () => {
         `${verdict(replaySummaries, keystrokeSummaries).join('\n')}\n`,
     )
 
-    const resultsDir = join(BENCH_DIR, 'results')
-    mkdirSync(resultsDir, { recursive: true })
-    const stamp = `bindings-${startedAt.toISOString().replace(/[:.]/g, '-')}`
-    writeFileSync(
-      join(resultsDir, `${stamp}.json`),
-      JSON.stringify(
-        { command, options, ops, chromium: browser.version(), replays, keystrokes: keystrokeRuns },
-        null,
-        2,
-      ),
-    )
-    writeFileSync(join(resultsDir, `${stamp}.md`), section.join('\n'))
-    if (options.writeReadme) writeReadmeSection('bindings', section.join('\n'))
-    process.stdout.write(
-      `\nResults: bench/results/${stamp}.md${options.writeReadme ? ' and bench/README.md' : ''}\n`,
-    )
+    saveResults({
+      prefix: 'bindings-',
+      startedAt,
+      json: {
+        command,
+        options,
+        ops,
+        chromium: browser.version(),
+        replays,
+        keystrokes: keystrokeRuns,
+      },
+      markdown: section.join('\n'),
+      readmeSection: options.writeReadme ? 'bindings' : undefined,
+    })
   } finally {
     await browser?.close()
     await web.close()
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(
-    `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  )
-  process.exit(1)
-})
+runMain(main)

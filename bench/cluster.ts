@@ -20,24 +20,24 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { cpus, release, totalmem } from 'node:os'
-import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { createClient } from 'redis'
-import { WebSocket } from 'ws'
-import * as Y from 'yjs'
-import { EMPTY_STATE_VECTOR, EMPTY_UPDATE, createCodec, type Codec } from './protocol.js'
+import { sleep } from './async.js'
+import { integer, parseFlags, positive, runMain } from './cli.js'
+import { fixed, mark, ratio, thousands } from './format.js'
+import { checkRooms, freshMismatches, Problems } from './load-checks.js'
+import { describeLoad, LoadClients, Measurement, type RoomState } from './load-client.js'
+import { describeMachine, waitForQuiet } from './machine.js'
+import { createCodec } from './protocol.js'
+import { commandLine, measuredLine, reproduceLines, saveResults } from './report.js'
 import {
-  BENCH_DIR,
   ROOT_DIR,
   machineBusyMs,
   processStats,
   snapshotCoeditBuild,
   type CoeditBuild,
 } from './servers.js'
-import { writeReadmeSection } from './readme-section.js'
+import { median, quantile, Samples } from './stats.js'
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -92,10 +92,9 @@ const USAGE = `Usage: npm run bench:cluster -- [options]
 `
 
 const parseOptions = (argv: readonly string[]): Options => {
-  const { values } = parseArgs({
-    args: [...argv],
-    strict: true,
-    options: {
+  const values = parseFlags(
+    argv,
+    {
       instances: { type: 'string', default: '1,2,3' },
       rooms: { type: 'string', default: '100' },
       clients: { type: 'string', default: '10' },
@@ -112,23 +111,9 @@ const parseOptions = (argv: readonly string[]): Options => {
       'max-others': { type: 'string', default: '30' },
       attempts: { type: 'string', default: '2' },
       'write-readme': { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
     },
-  })
-  if (values.help) {
-    process.stdout.write(USAGE)
-    process.exit(0)
-  }
-  const positive = (name: string, text: string): number => {
-    const value = Number(text)
-    if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be > 0: ${text}`)
-    return value
-  }
-  const integer = (name: string, text: string): number => {
-    const value = positive(name, text)
-    if (!Number.isInteger(value)) throw new Error(`--${name} must be an integer: ${text}`)
-    return value
-  }
+    USAGE,
+  )
   const instances = values.instances
     .split(',')
     .filter(Boolean)
@@ -157,100 +142,6 @@ const parseOptions = (argv: readonly string[]): Options => {
     maxOthersPct: positive('max-others', values['max-others']),
     attempts: integer('attempts', values.attempts),
     writeReadme: values['write-readme'],
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Small helpers
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-const withTimeout = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> =>
-  new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms)
-    promise.then(
-      (value) => {
-        clearTimeout(timer)
-        resolve(value)
-      },
-      (error: unknown) => {
-        clearTimeout(timer)
-        reject(error instanceof Error ? error : new Error(String(error)))
-      },
-    )
-  })
-
-/** Runs `task` over `items` with at most `limit` in flight. */
-const inParallel = async <T>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T) => Promise<void>,
-): Promise<void> => {
-  let next = 0
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T
-      await task(item)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-}
-
-class Samples {
-  private data = new Float64Array(1 << 16)
-  length = 0
-  push(value: number) {
-    if (this.length === this.data.length) {
-      const grown = new Float64Array(this.data.length * 2)
-      grown.set(this.data)
-      this.data = grown
-    }
-    this.data[this.length++] = value
-  }
-  sorted(): Float64Array {
-    return this.data.slice(0, this.length).sort()
-  }
-}
-
-/** Nearest-rank quantile of sorted samples. */
-const quantile = (sorted: Float64Array, q: number): number => {
-  if (sorted.length === 0) return Number.NaN
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))
-  return sorted[index] ?? Number.NaN
-}
-
-const median = (values: readonly number[]): number => {
-  const sorted = values.filter((value) => !Number.isNaN(value)).sort((a, b) => a - b)
-  if (sorted.length === 0) return Number.NaN
-  const middle = sorted.length >> 1
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? Number.NaN)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2
-}
-
-const fixed = (value: number, digits: number) =>
-  Number.isFinite(value) ? value.toFixed(digits) : '–'
-const thousands = (value: number) =>
-  Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '–'
-const ratio = (value: number, reference: number | undefined) =>
-  reference === undefined ||
-  !Number.isFinite(value) ||
-  !Number.isFinite(reference) ||
-  reference === 0
-    ? '–'
-    : `${(value / reference).toFixed(2)}×`
-
-/** Waits (up to `maxMs`) until the rest of the machine uses less than 30 % of a core. */
-const waitForQuiet = async (maxMs: number) => {
-  const deadline = performance.now() + maxMs
-  for (;;) {
-    const busy = machineBusyMs()
-    const own = process.cpuUsage()
-    await sleep(1_000)
-    const ownUsage = process.cpuUsage(own)
-    const ownMs = (ownUsage.user + ownUsage.system) / 1000
-    const othersPct = (machineBusyMs() - busy - ownMs) / 10
-    if (othersPct < 30 || performance.now() >= deadline) return othersPct
   }
 }
 
@@ -449,231 +340,6 @@ const killEverything = () => {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Clients (the y-websocket protocol on raw sockets, as bench/load.ts)
-
-/** Send time and identity live inside the inserted text: `[room:writer:seq@microseconds]`. */
-const MARKER = /\[(\d+):(\d+):(\d+)@(\d+)\]/g
-const markerId = (writer: number, seq: number) => writer * 1_000_000 + seq
-const LOCAL = Symbol('local')
-const REMOTE = Symbol('remote')
-
-interface RunState {
-  /** performance.now() bounds of the measured phase; updates sent inside it are counted. */
-  readonly window: { start: number; end: number }
-  readonly all: Samples
-  /** Deliveries to a reader on the writer's own instance. */
-  readonly same: Samples
-  /** Deliveries to a reader on another instance (through Redis). */
-  readonly cross: Samples
-}
-
-class Writer {
-  readonly doc = new Y.Doc()
-  readonly text = this.doc.getText('text')
-  seq = 0
-  timer: ReturnType<typeof setTimeout> | undefined
-  constructor(readonly index: number) {}
-}
-
-class RoomState {
-  readonly clients: Client[] = []
-  /** Marker ids of every update sent to this room. */
-  readonly sent = new Set<number>()
-  sentChars = 0
-  /** Instance of each writer (by writer index). */
-  readonly writerInstance: number[] = []
-  readonly codec: Codec
-  constructor(
-    readonly index: number,
-    readonly name: string,
-  ) {
-    this.codec = createCodec('y-websocket', name)
-  }
-}
-
-const latin1 = (bytes: Uint8Array) =>
-  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')
-
-class Client {
-  readonly received = new Set<number>()
-  /** Unique updates received from other clients (the sender's own echo excluded). */
-  receivedOthers = 0
-  duplicates = 0
-  unexpected = 0
-  /** Raw updates received, kept for one reader per room to rebuild its document afterwards. */
-  readonly kept: Uint8Array[] | undefined
-  readonly awarenessId = (Math.random() * 0x7fffffff) >>> 0
-  awarenessClock = 0
-  nextAwarenessAt = 0
-  ws: WebSocket | undefined
-  private resolveSynced: (() => void) | undefined
-  private rejectSynced: ((error: Error) => void) | undefined
-  readonly synced: Promise<void>
-
-  constructor(
-    readonly room: RoomState,
-    readonly index: number,
-    readonly instance: number,
-    readonly writer: Writer | undefined,
-    keep: boolean,
-    private readonly run: RunState,
-  ) {
-    this.kept = keep ? [] : undefined
-    this.synced = new Promise<void>((resolve, reject) => {
-      this.resolveSynced = resolve
-      this.rejectSynced = reject
-    })
-    // Unhandled until awaited; a failed connection is reported by `connect`'s caller.
-    this.synced.catch(() => undefined)
-  }
-
-  get sentOwn(): number {
-    return this.writer?.seq ?? 0
-  }
-
-  connect(url: string) {
-    const { codec } = this.room
-    const ws = new WebSocket(url, { perMessageDeflate: false })
-    this.ws = ws
-    ws.binaryType = 'nodebuffer'
-    ws.on('open', () => {
-      for (const frame of codec.hello()) ws.send(frame)
-      const stateVector =
-        this.writer === undefined ? EMPTY_STATE_VECTOR : Y.encodeStateVector(this.writer.doc)
-      ws.send(codec.syncStep1(stateVector))
-      this.sendAwareness()
-    })
-    ws.on('message', (data: Buffer) => this.onMessage(data))
-    ws.on('error', (error) => this.rejectSynced?.(error))
-    ws.on('close', (code) => this.rejectSynced?.(new Error(`closed before sync (${code})`)))
-    if (this.writer !== undefined) {
-      this.writer.doc.on('update', (update: Uint8Array, origin: unknown) => {
-        if (origin === LOCAL) ws.send(codec.update(update))
-      })
-    }
-  }
-
-  sendAwareness() {
-    const ws = this.ws
-    if (ws === undefined || ws.readyState !== WebSocket.OPEN) return
-    this.awarenessClock++
-    const state = `{"user":{"name":"bench ${this.room.index}.${this.index}","color":"#30bced"}}`
-    ws.send(this.room.codec.awareness(this.awarenessId, this.awarenessClock, state))
-  }
-
-  private onMessage(data: Buffer) {
-    const message = this.room.codec.decode(data)
-    switch (message.kind) {
-      case 'sync-step1': {
-        const update =
-          this.writer === undefined
-            ? EMPTY_UPDATE
-            : Y.encodeStateAsUpdate(this.writer.doc, message.stateVector)
-        this.ws?.send(this.room.codec.syncStep2(update))
-        return
-      }
-      case 'sync-step2':
-        this.onUpdate(message.update)
-        this.resolveSynced?.()
-        this.resolveSynced = undefined
-        this.rejectSynced = undefined
-        return
-      case 'update':
-        this.onUpdate(message.update)
-        return
-      case 'denied':
-        this.rejectSynced?.(new Error(`permission denied: ${message.reason}`))
-        return
-      default:
-        return
-    }
-  }
-
-  private onUpdate(update: Uint8Array) {
-    const arrivedAt = performance.now()
-    if (this.writer !== undefined) Y.applyUpdate(this.writer.doc, update, REMOTE)
-    this.kept?.push(update)
-    const text = latin1(update)
-    const { window } = this.run
-    MARKER.lastIndex = 0
-    for (let match = MARKER.exec(text); match !== null; match = MARKER.exec(text)) {
-      const room = Number(match[1])
-      const writer = Number(match[2])
-      const id = markerId(writer, Number(match[3]))
-      if (room !== this.room.index || !this.room.sent.has(id)) {
-        this.unexpected++
-        continue
-      }
-      if (this.received.has(id)) {
-        this.duplicates++
-        continue
-      }
-      this.received.add(id)
-      if (writer === this.writer?.index) continue
-      this.receivedOthers++
-      const sentAt = Number(match[4]) / 1000
-      if (sentAt >= window.start && sentAt < window.end) {
-        const latency = arrivedAt - sentAt
-        this.run.all.push(latency)
-        const sameInstance = this.room.writerInstance[writer] === this.instance
-        ;(sameInstance ? this.run.same : this.run.cross).push(latency)
-      }
-    }
-  }
-
-  /** Updates from other clients this client should have received by now. */
-  get expectedOthers(): number {
-    return this.room.sent.size - this.sentOwn
-  }
-
-  close() {
-    this.ws?.terminate()
-  }
-}
-
-const sendInsert = (room: RoomState, writer: Writer, insertBytes: number) => {
-  const seq = ++writer.seq
-  const sentAt = performance.now()
-  const marker = `[${room.index}:${writer.index}:${seq}@${Math.round(sentAt * 1000)}]`
-  const insert = marker.padEnd(insertBytes, '.')
-  room.sent.add(markerId(writer.index, seq))
-  room.sentChars += insert.length
-  writer.doc.transact(() => writer.text.insert(writer.text.length, insert), LOCAL)
-}
-
-/** A fresh socket: asks for everything (empty state vector), returns the room's text. */
-const freshSync = async (url: string, room: RoomState): Promise<string> => {
-  const ws = new WebSocket(url, { perMessageDeflate: false })
-  const doc = new Y.Doc()
-  try {
-    await withTimeout(
-      new Promise<void>((resolve, reject) => {
-        ws.on('open', () => {
-          for (const frame of room.codec.hello()) ws.send(frame)
-          ws.send(room.codec.syncStep1(EMPTY_STATE_VECTOR))
-        })
-        ws.on('message', (data: Buffer) => {
-          const message = room.codec.decode(data)
-          if (message.kind === 'sync-step1') ws.send(room.codec.syncStep2(EMPTY_UPDATE))
-          if (message.kind === 'sync-step2') {
-            Y.applyUpdate(doc, message.update)
-            resolve()
-          }
-        })
-        ws.on('error', reject)
-        ws.on('close', (code) => reject(new Error(`fresh socket closed (${code})`)))
-      }),
-      10_000,
-      `fresh sync of ${room.name}`,
-    )
-    return doc.getText('text').toString()
-  } finally {
-    ws.terminate()
-    doc.destroy()
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Correctness
 
 interface Correctness {
@@ -681,20 +347,9 @@ interface Correctness {
   readonly problems: readonly string[]
 }
 
-class Problems {
-  readonly list: string[] = []
-  count = 0
-  note(problem: string) {
-    this.count++
-    if (this.list.length < 8) this.list.push(problem)
-  }
-}
-
 /**
- * While the instances still run: every reader got every insert of its room from the other
- * writers, once, and nothing else; the writers' texts are equal and hold exactly the inserts
- * sent; one reader's updates rebuild that text; a fresh socket on every instance syncs to it.
- * Returns the expected text of every room.
+ * While the instances still run: the checks of load-checks.ts, and a fresh socket on every
+ * instance syncs to each room's text. Returns the expected text of every room.
  */
 const checkLive = async (
   instances: readonly Instance[],
@@ -702,62 +357,15 @@ const checkLive = async (
   writersPerRoom: number,
   problems: Problems,
 ): Promise<Map<RoomState, string>> => {
-  let missing = 0
-  let unexpected = 0
-  let duplicates = 0
-  for (const room of rooms) {
-    for (const client of room.clients) {
-      missing += client.expectedOthers - client.receivedOthers
-      unexpected += client.unexpected
-      duplicates += client.duplicates
-    }
-  }
-  if (missing > 0) problems.note(`${missing} deliveries missing after the drain`)
-  if (unexpected > 0) problems.note(`${unexpected} updates not sent to that room`)
-  if (duplicates > 0) problems.note(`${duplicates} duplicate deliveries`)
-  const texts = new Map<RoomState, string>()
-  for (const room of rooms) {
-    const writers = room.clients.slice(0, writersPerRoom)
-    const text = writers[0]?.writer?.text.toString() ?? ''
-    texts.set(room, text)
-    for (const other of writers.slice(1)) {
-      if (other.writer?.text.toString() !== text) problems.note(`${room.name}: writers differ`)
-    }
-    const seen = new Set<number>()
-    MARKER.lastIndex = 0
-    for (let match = MARKER.exec(text); match !== null; match = MARKER.exec(text)) {
-      const id = markerId(Number(match[2]), Number(match[3]))
-      if (Number(match[1]) !== room.index || !room.sent.has(id) || seen.has(id)) {
-        problems.note(`${room.name}: text holds an unexpected or repeated insert`)
-      }
-      seen.add(id)
-    }
-    if (seen.size !== room.sent.size || text.length !== room.sentChars) {
-      problems.note(
-        `${room.name}: text has ${seen.size}/${room.sent.size} inserts, ` +
-          `${text.length}/${room.sentChars} chars`,
-      )
-    }
-    const reader = room.clients.find((client) => client.kept !== undefined)
-    if (reader?.kept !== undefined) {
-      const doc = new Y.Doc()
-      for (const update of reader.kept) Y.applyUpdate(doc, update)
-      if (doc.getText('text').toString() !== text) {
-        problems.note(`${room.name}: a reader's document differs`)
-      }
-      doc.destroy()
-    }
-  }
-  const pairs = instances.flatMap((instance) => rooms.map((room) => ({ instance, room })))
-  let mismatches = 0
-  await inParallel(pairs, 20, async ({ instance, room }) => {
-    try {
-      if ((await freshSync(instance.wsUrl(room.name), room)) !== texts.get(room)) mismatches++
-    } catch (error) {
-      mismatches++
-      problems.note(`${room.name} on instance ${instance.index}: ${String(error)}`)
-    }
-  })
+  const texts = checkRooms(rooms, writersPerRoom, problems, 'writers differ')
+  const fresh = instances.flatMap((instance) =>
+    rooms.map((room) => ({
+      room,
+      url: instance.wsUrl(room.name),
+      where: `${room.name} on instance ${instance.index}`,
+    })),
+  )
+  const mismatches = await freshMismatches(fresh, texts, problems)
   if (mismatches > 0) {
     problems.note(`${mismatches} room × instance pairs: a fresh socket synced to another text`)
   }
@@ -775,15 +383,12 @@ const checkStored = async (
   const verifier = await startInstance(build, 99, schema.url, undefined)
   try {
     await waitHealthy(verifier)
-    let mismatches = 0
-    await inParallel(rooms, 20, async (room) => {
-      try {
-        if ((await freshSync(verifier.wsUrl(room.name), room)) !== texts.get(room)) mismatches++
-      } catch (error) {
-        mismatches++
-        problems.note(`${room.name} from PostgreSQL: ${String(error)}`)
-      }
-    })
+    const fresh = rooms.map((room) => ({
+      room,
+      url: verifier.wsUrl(room.name),
+      where: `${room.name} from PostgreSQL`,
+    }))
+    const mismatches = await freshMismatches(fresh, texts, problems)
     if (mismatches > 0) problems.note(`${mismatches} rooms: PostgreSQL holds another text`)
   } finally {
     await verifier.stop()
@@ -843,18 +448,21 @@ const runOnce = async (
   if (options.quietWaitMs > 0) await waitForQuiet(options.quietWaitMs)
   const schema = await createSchema(options.postgresUrl)
   const instances: Instance[] = []
-  const rooms: RoomState[] = []
-  const clients: Client[] = []
-  const run: RunState = {
-    window: { start: Infinity, end: -Infinity },
-    all: new Samples(),
-    same: new Samples(),
-    cross: new Samples(),
-  }
-  let awarenessTicker: ReturnType<typeof setInterval> | undefined
-  const stopWriters = () => {
-    for (const client of clients) clearTimeout(client.writer?.timer)
-  }
+  // Client c of room r connects to instance (r + c) mod n: every instance gets the same number
+  // of sockets and writers overall, and every room has readers on every instance.
+  const instanceOf = (room: number, client: number) => (room + client) % count
+  const all = new Samples()
+  /** Deliveries to a reader on the writer's own instance. */
+  const same = new Samples()
+  /** Deliveries to a reader on another instance (through Redis). */
+  const cross = new Samples()
+  const run = new Measurement((latency, reader, writer) => {
+    all.push(latency)
+    const room = reader.room.index
+    const sameInstance = instanceOf(room, writer) === instanceOf(room, reader.index)
+    ;(sameInstance ? same : cross).push(latency)
+  }, false)
+  let clients: LoadClients | undefined
   try {
     const started = await Promise.all(
       Array.from({ length: count }, (_, index) =>
@@ -864,101 +472,56 @@ const runOnce = async (
     instances.push(...started)
     await Promise.all(instances.map((instance) => waitHealthy(instance)))
 
-    // Client c of room r connects to instance (r + c) mod n: every instance gets the same number
-    // of sockets and writers overall, and every room has readers on every instance.
-    for (let r = 0; r < options.rooms; r++) {
-      const room = new RoomState(r, `cluster-${r}`)
-      rooms.push(room)
-      for (let c = 0; c < options.clients; c++) {
-        const instance = (r + c) % count
-        const writer = c < options.writers ? new Writer(c) : undefined
-        if (writer !== undefined) room.writerInstance[c] = instance
-        const client = new Client(room, c, instance, writer, c === options.clients - 1, run)
-        room.clients.push(client)
-        clients.push(client)
-      }
-    }
-    await inParallel(clients, 50, async (client) => {
-      const instance = instances[client.instance]
-      if (instance === undefined) throw new Error(`no instance ${client.instance}`)
-      client.connect(instance.wsUrl(client.room.name))
-      await withTimeout(client.synced, 15_000, `client sync on instance ${client.instance}`)
-    })
-    const connectedAt = performance.now()
-    for (const client of clients) {
-      client.nextAwarenessAt = connectedAt + Math.random() * options.awarenessMs
-    }
-    awarenessTicker = setInterval(() => {
-      const now = performance.now()
-      for (const client of clients) {
-        if (now < client.nextAwarenessAt) continue
-        client.nextAwarenessAt += options.awarenessMs
-        client.sendAwareness()
-      }
-    }, 100)
+    clients = new LoadClients(
+      options,
+      (r) => `cluster-${r}`,
+      (room) => createCodec('y-websocket', room),
+      run,
+    )
+    await clients.connect(
+      (client) => {
+        const index = instanceOf(client.room.index, client.index)
+        const instance = instances[index]
+        if (instance === undefined) throw new Error(`no instance ${index}`)
+        return instance.wsUrl(client.room.name)
+      },
+      (client) => `client sync on instance ${instanceOf(client.room.index, client.index)}`,
+    )
+    clients.startAwareness(options.awarenessMs)
     await sleep(options.settleMs)
 
-    // Writers: a fixed schedule per writer (no drift), phases spread over one period.
-    const period = 1000 / options.rate
-    const writingStartedAt = performance.now()
-    for (const room of rooms) {
-      for (const client of room.clients) {
-        const writer = client.writer
-        if (writer === undefined) continue
-        const phase = Math.random() * period
-        let n = 0
-        const tick = () => {
-          sendInsert(room, writer, options.insertBytes)
-          n++
-          writer.timer = setTimeout(
-            tick,
-            Math.max(0, writingStartedAt + phase + n * period - performance.now()),
-          )
-        }
-        writer.timer = setTimeout(tick, phase)
-      }
-    }
+    clients.startWriters(options.rate, options.insertBytes)
 
     await sleep(options.warmupMs)
     // Redis and PostgreSQL are read over the network: before the window opens and after it
     // closes, so that the local readings below bound the window tightly.
     const redisStart = await redisCpuMs(redis)
     const postgresStart = await postgresBackendsCpu(options.postgresUrl, schema.name)
-    run.window.start = performance.now()
-    run.window.end = Infinity
+    run.open()
     const cpuStart = instances.map((instance) => processStats(instance.pid).cpuMs)
     const machineStart = machineBusyMs()
     const loadgenStart = process.cpuUsage()
-    const sentStart = rooms.reduce((sum, room) => sum + room.sent.size, 0)
+    const sentStart = clients.sentCount()
     await sleep(options.durationMs)
     const cpuEnd = instances.map((instance) => processStats(instance.pid).cpuMs)
     const loadgenCpu = process.cpuUsage(loadgenStart)
     const machineMs = machineBusyMs() - machineStart
-    run.window.end = performance.now()
+    const measuredMs = run.close()
     const redisEnd = await redisCpuMs(redis)
     const postgresEnd = await postgresBackendsCpu(options.postgresUrl, schema.name)
-    stopWriters()
-    const measuredMs = run.window.end - run.window.start
-    const sentInWindow = rooms.reduce((sum, room) => sum + room.sent.size, 0) - sentStart
+    clients.stopWriters()
+    const sentInWindow = clients.sentCount() - sentStart
 
-    // Drain: wait until every client holds every update (or give up after 10 s).
-    const drainDeadline = performance.now() + 10_000
-    const outstanding = () =>
-      clients.reduce(
-        (sum, client) => sum + Math.max(0, client.expectedOthers - client.receivedOthers),
-        0,
-      )
-    while (outstanding() > 0 && performance.now() < drainDeadline) await sleep(50)
+    await clients.drain()
     for (const instance of instances) {
       if (!instance.alive) throw new Error(`instance ${instance.index} exited during the run`)
     }
 
     const problems = new Problems()
-    const texts = await checkLive(instances, rooms, options.writers, problems)
-    clearInterval(awarenessTicker)
-    for (const client of clients) client.close()
+    const texts = await checkLive(instances, clients.rooms, options.writers, problems)
+    clients.close()
     await Promise.all(instances.map((instance) => instance.stop()))
-    await checkStored(build, schema, rooms, texts, problems)
+    await checkStored(build, schema, clients.rooms, texts, problems)
 
     const instanceCpuMs = cpuEnd.map((end, index) => end - (cpuStart[index] ?? 0))
     const totalCpuMs = instanceCpuMs.reduce((sum, ms) => sum + ms, 0)
@@ -966,22 +529,22 @@ const runOnce = async (
     const postgresMs = backendsCpuBetween(postgresStart, postgresEnd)
     const loadgenMs = (loadgenCpu.user + loadgenCpu.system) / 1000
     const pct = (ms: number) => (ms / measuredMs) * 100
-    const all = run.all.sorted()
+    const sorted = all.sorted()
     return {
       instances: count,
       round,
       attempt,
       sentPerS: (sentInWindow * 1000) / measuredMs,
-      deliveriesPerS: (all.length * 1000) / measuredMs,
-      p50: quantile(all, 0.5),
-      p95: quantile(all, 0.95),
-      p99: quantile(all, 0.99),
-      max: quantile(all, 1),
-      same: latencyFigures(run.same),
-      cross: latencyFigures(run.cross),
+      deliveriesPerS: (sorted.length * 1000) / measuredMs,
+      p50: quantile(sorted, 0.5),
+      p95: quantile(sorted, 0.95),
+      p99: quantile(sorted, 0.99),
+      max: quantile(sorted, 1),
+      same: latencyFigures(same),
+      cross: latencyFigures(cross),
       instanceCpuPct: instanceCpuMs.map(pct),
       totalCpuPct: pct(totalCpuMs),
-      cpuMsPer1000: all.length === 0 ? Number.NaN : (totalCpuMs * 1000) / all.length,
+      cpuMsPer1000: sorted.length === 0 ? Number.NaN : (totalCpuMs * 1000) / sorted.length,
       redisCpuPct: pct(redisMs),
       postgresCpuPct: pct(postgresMs),
       loadgenCpuPct: pct(loadgenMs),
@@ -989,12 +552,7 @@ const runOnce = async (
       correctness: { ok: problems.count === 0, problems: problems.list },
     }
   } finally {
-    clearInterval(awarenessTicker)
-    stopWriters()
-    for (const client of clients) {
-      client.close()
-      client.writer?.doc.destroy()
-    }
+    clients?.close()
     await Promise.all(instances.map((instance) => instance.stop(5_000)))
     await dropSchema(options.postgresUrl, schema.name)
   }
@@ -1062,15 +620,7 @@ const summarize = (instances: number, runs: readonly RunResult[]): Summary => {
 
 const P99_TARGET_MS = 15
 
-const loadTitle = (options: Options) => {
-  const connections = options.rooms * options.clients
-  const offered = options.rooms * options.writers * options.rate
-  return (
-    `${options.rooms} rooms × ${options.clients} sockets = ${thousands(connections)} connections, ` +
-    `${options.writers} writers a room at ${options.rate} updates/s: ${thousands(offered)} updates/s ` +
-    `offered, ≈ ${thousands(offered * (options.clients - 1))} deliveries/s`
-  )
-}
+const loadTitle = (options: Options) => describeLoad(options, options.rate, thousands)
 
 const throughputTable = (summaries: readonly Summary[]): string => {
   const one = summaries.find((summary) => summary.instances === 1)
@@ -1131,7 +681,6 @@ const runsTable = (runs: readonly RunResult[]): string => {
 }
 
 const verdict = (summaries: readonly Summary[], options: Options): string[] => {
-  const mark = (met: boolean) => (met ? 'met' : '**not met**')
   const offered = options.rooms * options.writers * options.rate * (options.clients - 1)
   const lines: string[] = []
   for (const summary of summaries.filter((summary) => summary.instances > 1)) {
@@ -1250,14 +799,8 @@ const reading = (summaries: readonly Summary[], options: Options): string[] => {
   return lines
 }
 
-const machine = () => {
-  const cpu = cpus()
-  return (
-    `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ` +
-    `Linux ${release()}, Node ${process.versions.node} (instances, load generator, Redis and ` +
-    'PostgreSQL share the cores)'
-  )
-}
+const machine = () =>
+  describeMachine(' (instances, load generator, Redis and PostgreSQL share the cores)')
 
 const methodSection = (options: Options): string[] => [
   '## Several instances: Redis fan-out and PostgreSQL storage (issue 7)',
@@ -1356,7 +899,7 @@ const cleanUp = async (options: Options, build: CoeditBuild | undefined) => {
 const main = async () => {
   const argv = process.argv.slice(2)
   const options = parseOptions(argv)
-  const command = ['npm run bench:cluster', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' ')
+  const command = commandLine('bench:cluster', argv)
   const startedAt = new Date()
   const redis: RedisClient = createClient({
     url: options.redisUrl,
@@ -1421,15 +964,11 @@ const main = async () => {
   )
   const multi = summaries.filter((summary) => summary.instances > 1)
   const results = [
-    `Measured ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine()}.`,
+    measuredLine(startedAt, machine()),
     `Coedit build ${build?.fingerprint ?? '?'} (SHA-256 prefix of its compiled JavaScript, frozen ` +
       'for the whole run).',
     '',
-    'Reproduce with:',
-    '',
-    '```sh',
-    command,
-    '```',
+    ...reproduceLines(command),
     '',
     `**${loadTitle(options)}**; medians of ${options.rounds} interleaved rounds. Runs during ` +
       `which other processes used more than ${options.maxOthersPct} % of a core were repeated ` +
@@ -1469,23 +1008,13 @@ const main = async () => {
     `\n${multi.length > 0 ? latencyTable(multi) + '\n\n' : ''}${throughputTable(summaries)}\n\n` +
       `${verdict(summaries, options).join('\n')}\n`,
   )
-  const resultsDir = join(BENCH_DIR, 'results')
-  mkdirSync(resultsDir, { recursive: true })
-  const stamp = `cluster-${startedAt.toISOString().replace(/[:.]/g, '-')}`
-  writeFileSync(
-    join(resultsDir, `${stamp}.json`),
-    JSON.stringify({ command, options, runs, discarded }, null, 2),
-  )
-  writeFileSync(join(resultsDir, `${stamp}.md`), section)
-  if (options.writeReadme) writeReadmeSection('cluster', section)
-  process.stdout.write(
-    `\nResults: bench/results/${stamp}.md${options.writeReadme ? ' and bench/README.md' : ''}\n`,
-  )
+  saveResults({
+    prefix: 'cluster-',
+    startedAt,
+    json: { command, options, runs, discarded },
+    markdown: section,
+    readmeSection: options.writeReadme ? 'cluster' : undefined,
+  })
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(
-    `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  )
-  process.exit(1)
-})
+runMain(main)

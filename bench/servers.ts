@@ -23,6 +23,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { sleep } from './async.js'
 import type { Dialect } from './protocol.js'
 
 export const SERVER_NAMES = [
@@ -120,7 +121,8 @@ export interface RunningServer {
   stop(): Promise<void>
 }
 
-const packageVersion = (packageJson: string): string =>
+/** `version` of a package.json, by its path from the repository root: for labels in results. */
+export const packageVersion = (packageJson: string): string =>
   (JSON.parse(readFileSync(join(ROOT_DIR, packageJson), 'utf8')) as { version: string }).version
 
 export const serverInfo = (name: ServerName): ServerInfo => {
@@ -209,8 +211,6 @@ const freePort = (): Promise<number> =>
       probe.close(() => resolve(port))
     })
   })
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Polls an HTTP path until the server answers (any status). */
 const waitForHttp = async (

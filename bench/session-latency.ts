@@ -13,19 +13,11 @@
  *                            [--quiet-wait 30] [--max-others 30] [--attempts 3] [--write-readme]
  */
 import { randomUUID } from 'node:crypto'
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { cpus, release, totalmem } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { startServer, type TestServer } from '../signaling-server/test/helpers/server.js'
 import { buildBrowserBundle } from '../sdk/test/browser/helpers/bundle.js'
 import { startStaticServer, type StaticServer } from '../sdk/test/browser/helpers/static-server.js'
-import {
-  assertInTestNamespace,
-  attachConsole,
-  launchChromium,
-} from '../sdk/test/browser/helpers/chromium.js'
 import type {
   LatencyHarness,
   PageReport,
@@ -33,8 +25,14 @@ import type {
   RunResult as PageRunResult,
   Variant,
 } from './fixtures/session-latency-entry.js'
-import { BENCH_DIR, machineBusyMs, processStats, ROOT_DIR } from './servers.js'
-import { writeReadmeSection } from './readme-section.js'
+import { sleep } from './async.js'
+import { launchBenchChromium, openPage, requireTestNamespace } from './browser.js'
+import { choices, count, parseFlags, runMain } from './cli.js'
+import { fixed, mark } from './format.js'
+import { describeMachine, ownTreeCpuMs, waitForQuiet } from './machine.js'
+import { commandLine, measuredLine, reproduceLines, saveResults } from './report.js'
+import { BENCH_DIR, machineBusyMs, packageVersion } from './servers.js'
+import { median, quantile } from './stats.js'
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -83,10 +81,9 @@ const USAGE = `Usage: npm run bench:session -- [options]
 `
 
 const parseOptions = (argv: readonly string[]): Options => {
-  const { values } = parseArgs({
-    args: [...argv],
-    strict: true,
-    options: {
+  const values = parseFlags(
+    argv,
+    {
       edits: { type: 'string', default: '1000' },
       rounds: { type: 'string', default: '3' },
       warmup: { type: 'string', default: '50' },
@@ -97,33 +94,14 @@ const parseOptions = (argv: readonly string[]): Options => {
       attempts: { type: 'string', default: '3' },
       'batch-window-ms': { type: 'string' },
       'write-readme': { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
     },
-  })
-  if (values.help) {
-    process.stdout.write(USAGE)
-    process.exit(0)
-  }
-  const count = (name: string, text: string, min: number): number => {
-    const value = Number(text)
-    if (!Number.isInteger(value) || value < min) {
-      throw new Error(`--${name} must be an integer ≥ ${min}: ${text}`)
-    }
-    return value
-  }
+    USAGE,
+  )
   const interval = Number(values.interval)
   if (!Number.isFinite(interval) || interval < 0) {
     throw new Error(`--interval must be ≥ 0 ms: ${values.interval}`)
   }
-  const variants = values.variants
-    .split(',')
-    .filter(Boolean)
-    .map((name) => {
-      if (!(VARIANTS as readonly string[]).includes(name)) {
-        throw new Error(`--variants: unknown variant "${name}" (${VARIANTS.join(', ')})`)
-      }
-      return name as Variant
-    })
+  const variants = choices('variants', values.variants, VARIANTS, 'variant')
   return {
     edits: count('edits', values.edits, 1),
     rounds: count('rounds', values.rounds, 1),
@@ -158,52 +136,6 @@ const startPageServer = (bundle: string): Promise<StaticServer> =>
   )
 
 // ---------------------------------------------------------------------------------------------
-// CPU accounting: the machine is shared, so each run reports what other processes used
-
-/** CPU time (ms) of this process and all its descendants (Chromium and its renderers). */
-const ownTreeCpuMs = (): number => {
-  const children = new Map<number, number[]>()
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    let stat: string
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-    } catch {
-      continue // the process exited while we listed /proc
-    }
-    // Fields after "(comm)": state, then ppid.
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-    children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)])
-  }
-  let total = 0
-  const stack = [process.pid]
-  while (stack.length > 0) {
-    const pid = stack.pop() as number
-    try {
-      total += processStats(pid).cpuMs
-    } catch {
-      continue // exited meanwhile: its CPU is gone with it
-    }
-    stack.push(...(children.get(pid) ?? []))
-  }
-  return total
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** Waits (up to `maxMs`) until the rest of the machine uses less than 30 % of a core. */
-const waitForQuiet = async (maxMs: number): Promise<number> => {
-  const deadline = performance.now() + maxMs
-  for (;;) {
-    const busy = machineBusyMs()
-    const own = ownTreeCpuMs()
-    await sleep(1_000)
-    const othersPct = (machineBusyMs() - busy - (ownTreeCpuMs() - own)) / 10
-    if (othersPct < 30 || performance.now() >= deadline) return othersPct
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // One run: one variant, two pages in two browser contexts, a fresh room
 
 interface Stats {
@@ -213,15 +145,15 @@ interface Stats {
   readonly max: number
 }
 
-/** Nearest-rank quantiles. */
+/** Nearest-rank quantiles of the finite values (an edit without an echo is not a latency). */
 const stats = (values: readonly number[]): Stats => {
   const sorted = Float64Array.from(values.filter((value) => Number.isFinite(value))).sort()
-  const at = (q: number) =>
-    sorted.length === 0
-      ? Number.NaN
-      : (sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ??
-        Number.NaN)
-  return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: at(1) }
+  return {
+    p50: quantile(sorted, 0.5),
+    p95: quantile(sorted, 0.95),
+    p99: quantile(sorted, 0.99),
+    max: quantile(sorted, 1),
+  }
 }
 
 interface RunRecord {
@@ -256,14 +188,10 @@ interface Context {
   readonly server: TestServer
 }
 
-const openPage = async (ctx: Context, contexts: BrowserContext[], label: string) => {
-  // A context of its own per user: no shared storage, no shared BroadcastChannel.
-  const context = await ctx.browser.newContext()
+/** A page of its own per user (its own context: no shared storage, no shared BroadcastChannel). */
+const openUser = async (ctx: Context, contexts: BrowserContext[], label: string) => {
+  const { context, page } = await openPage(ctx.browser, ctx.web.url, label, 'latency')
   contexts.push(context)
-  const page = await context.newPage()
-  attachConsole(page, label)
-  await page.goto(ctx.web.url)
-  await page.waitForFunction(() => 'latency' in globalThis)
   return page
 }
 
@@ -286,15 +214,15 @@ const runOnce = async (
   attempt: number,
   options: Options,
 ): Promise<RunRecord> => {
-  const othersBefore = await waitForQuiet(options.quietWaitMs)
+  const othersBefore = await waitForQuiet(options.quietWaitMs, ownTreeCpuMs)
   if (othersBefore >= 30) {
     process.stderr.write(`other processes use ${othersBefore.toFixed(0)} % of a core; going on\n`)
   }
   const room = `bench-session-${variant}-${round}-${randomUUID()}`
   const contexts: BrowserContext[] = []
   try {
-    const sender = await openPage(ctx, contexts, `${variant} sender`)
-    const echo = await openPage(ctx, contexts, `${variant} echo`)
+    const sender = await openUser(ctx, contexts, `${variant} sender`)
+    const echo = await openUser(ctx, contexts, `${variant} echo`)
     const connectStart = performance.now()
     for (const [page, role] of [
       [echo, 'echo'],
@@ -397,15 +325,6 @@ const runOnce = async (
 // ---------------------------------------------------------------------------------------------
 // Summaries
 
-const median = (values: readonly number[]): number => {
-  const sorted = values.filter((value) => !Number.isNaN(value)).sort((a, b) => a - b)
-  if (sorted.length === 0) return Number.NaN
-  const middle = sorted.length >> 1
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? Number.NaN)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2
-}
-
 interface Summary {
   readonly variant: Variant
   readonly runs: readonly RunRecord[]
@@ -433,12 +352,6 @@ const summarize = (variant: Variant, runs: readonly RunRecord[]): Summary => {
     correct: runs.filter((run) => run.problems.length === 0).length,
   }
 }
-
-const fixed = (value: number, digits: number) =>
-  Number.isFinite(value) ? value.toFixed(digits) : '–'
-
-const packageVersion = (packageJson: string): string =>
-  (JSON.parse(readFileSync(join(ROOT_DIR, packageJson), 'utf8')) as { version: string }).version
 
 const label = (variant: Variant): string => {
   switch (variant) {
@@ -525,7 +438,6 @@ const spread = (summary: Summary, pick: (run: RunRecord) => number) => {
 /** The issue's targets, stated for whatever was measured. */
 const verdict = (summaries: readonly Summary[]): string[] => {
   const byVariant = new Map(summaries.map((summary) => [summary.variant, summary]))
-  const mark = (met: boolean) => (met ? 'met' : '**not met**')
   const lines: string[] = []
   for (const pair of PAIRS) {
     const sdk = byVariant.get(pair.sdk)
@@ -556,31 +468,16 @@ const verdict = (summaries: readonly Summary[]): string[] => {
   return lines
 }
 
-const machine = (chromium: string) => {
-  const cpu = cpus()
-  return (
-    `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ` +
-    `Linux ${release()}, Node ${process.versions.node}, Chromium ${chromium} (headless), ` +
-    'browser and server share the cores'
-  )
-}
+const machine = (chromium: string) =>
+  describeMachine(`, Chromium ${chromium} (headless), browser and server share the cores`)
 
 // ---------------------------------------------------------------------------------------------
 
 const main = async () => {
   const argv = process.argv.slice(2)
   const options = parseOptions(argv)
-  try {
-    assertInTestNamespace()
-  } catch (error) {
-    process.stderr.write(
-      `bench:session runs Chromium and must run inside a private network namespace: use ` +
-        '`npm run bench:session` (node scripts/in-netns.mjs …, needs root).\n' +
-        `${error instanceof Error ? error.message : String(error)}\n`,
-    )
-    process.exit(2)
-  }
-  const command = ['npm run bench:session', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' ')
+  requireTestNamespace('bench:session')
+  const command = commandLine('bench:session', argv)
   const startedAt = new Date()
 
   const bundle = await buildBrowserBundle(join(BENCH_DIR, 'fixtures', 'session-latency-entry.ts'))
@@ -599,15 +496,8 @@ const main = async () => {
   /** Runs repeated because other processes were busy during them (kept in the JSON only). */
   const discarded: RunRecord[] = []
   try {
-    browser = await launchChromium({
-      // Two pages share one headless browser: keep either from being treated as a background
-      // tab (timer throttling, lower renderer priority).
-      args: [
-        '--disable-background-timer-throttling',
-        '--disable-renderer-backgrounding',
-        '--disable-backgrounding-occluded-windows',
-      ],
-    })
+    // Two pages share one headless browser: neither may be treated as a background tab.
+    browser = await launchBenchChromium()
     const ctx: Context = { browser, web, server }
     process.stdout.write(
       `Chromium ${browser.version()}, Coedit server ${server.url}; ${options.rounds} rounds × ` +
@@ -644,16 +534,12 @@ const main = async () => {
       ),
     )
     const markdown = [
-      `Measured ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine(browser.version())}.`,
+      measuredLine(startedAt, machine(browser.version())),
       `Each run: two pages in two browser contexts, a fresh room, ${options.warmup} warm-up edits ` +
         `(discarded), then ${options.edits.toLocaleString('en-US')} measured edits, one every ` +
         `${options.intervalMs} ms (never more than one in flight).`,
       '',
-      'Reproduce with:',
-      '',
-      '```sh',
-      command,
-      '```',
+      ...reproduceLines(command),
       '',
       `Medians over ${options.rounds} interleaved rounds of each run's quantiles. One-way is half ` +
         'the round trip measured on the sending page\'s clock; "SDK ÷ bare" divides round trips ' +
@@ -673,18 +559,13 @@ const main = async () => {
     ].join('\n')
     process.stdout.write(`\n${summaryTable(summaries)}\n\n${verdict(summaries).join('\n')}\n`)
 
-    const resultsDir = join(BENCH_DIR, 'results')
-    mkdirSync(resultsDir, { recursive: true })
-    const stamp = `session-${startedAt.toISOString().replace(/[:.]/g, '-')}`
-    writeFileSync(
-      join(resultsDir, `${stamp}.json`),
-      JSON.stringify({ command, options, chromium: browser.version(), runs, discarded }, null, 2),
-    )
-    writeFileSync(join(resultsDir, `${stamp}.md`), markdown)
-    if (options.writeReadme) writeReadmeSection('session', markdown)
-    process.stdout.write(
-      `\nResults: bench/results/${stamp}.md${options.writeReadme ? ' and bench/README.md' : ''}\n`,
-    )
+    saveResults({
+      prefix: 'session-',
+      startedAt,
+      json: { command, options, chromium: browser.version(), runs, discarded },
+      markdown,
+      readmeSection: options.writeReadme ? 'session' : undefined,
+    })
   } finally {
     await browser?.close()
     await web.close()
@@ -692,9 +573,4 @@ const main = async () => {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(
-    `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  )
-  process.exit(1)
-})
+runMain(main)
