@@ -12,9 +12,9 @@
  * - Their indexes come from checkpoints: items spread through the text (about one per
  *   {@link SPACING} items) whose index is known and kept up to date by shifting it with every
  *   delta. A run's index is found by walking from it to the nearest checkpoint.
- * - The attributes: none when the text has never held a format; otherwise those of the visible
- *   character before the run (remembered for the characters of recent inserts, which all
- *   characters of one Yjs item share) updated by the format items between it and the run.
+ * - The attributes: none when the text has never held a format; otherwise those in effect at the
+ *   nearest checkpoint on the left (each keeps them: only a format change alters them, and that
+ *   is read in full) updated by the format items between it and the run.
  *
  * Anything else (a format changing, runs too close to order, unknown attributes, no checkpoint
  * near) is read from Yjs's own `event.delta`, after which the checkpoints are placed again.
@@ -39,24 +39,16 @@ export interface DeltaReader {
 const SPACING = 64
 /** Items walked (in each direction) from a run to a checkpoint before giving up. */
 const MAX_WALK = 8 * SPACING
-/** Items walked left from an insert to the character before it. */
-const MAX_BACK = 64
 /** Changed items handled without Yjs's delta. */
 const MAX_CHANGED = 4_096
 /** Past this many checkpoints (many far edits) they are placed again at the next full read. */
 const MAX_CHECKPOINTS = 50_000
-/** Remembered attributes of recently inserted characters. */
-const ATTRIBUTE_MEMORY = 16
 
-/** An item whose index (visible characters before its start) is known. */
+/** An item whose index (visible characters before its start) and attributes are known. */
 interface Checkpoint {
   item: Y.Item
   index: number
-}
-
-interface Remembered {
-  readonly client: number
-  readonly clock: number
+  /** The attributes in effect just before the item (what its characters carry). */
   readonly attributes: Attributes
 }
 
@@ -80,6 +72,11 @@ const isFormat = (item: Y.Item) => item.content instanceof Y.ContentFormat
 
 const visible = (item: Y.Item) => (item.countable && !item.deleted ? item.length : 0)
 
+const applyFormat = (attributes: Map<string, unknown>, { key, value }: Y.ContentFormat) => {
+  if (value === null) attributes.delete(key)
+  else attributes.set(key, value)
+}
+
 const contains = (item: Y.Item, client: number, clock: number) =>
   item.id.client === client && item.id.clock <= clock && clock < item.id.clock + item.length
 
@@ -88,7 +85,6 @@ export const createDeltaReader = (ytext: Y.Text): DeltaReader => {
   let byItem = new WeakMap<Y.Item, Checkpoint>()
   /** Whether checkpoints were placed (after the first event, read in full). */
   let placed = false
-  let remembered: Remembered[] = []
   const stats = { fast: 0, full: 0 }
 
   // A sequence item of this text (the text's own attributes, `setAttribute`, are map entries).
@@ -96,13 +92,8 @@ export const createDeltaReader = (ytext: Y.Text): DeltaReader => {
   const linked = (item: Y.Item) =>
     item.left === null ? ytext._start === item : item.left.right === item
 
-  const remember = (item: Y.Item, attributes: Attributes) => {
-    remembered.push({ client: item.id.client, clock: item.id.clock, attributes })
-    if (remembered.length > ATTRIBUTE_MEMORY) remembered.shift()
-  }
-
-  const addCheckpoint = (item: Y.Item, index: number) => {
-    const checkpoint = { item, index }
+  const addCheckpoint = (item: Y.Item, index: number, attributes: Attributes) => {
+    const checkpoint = { item, index, attributes }
     checkpoints.push(checkpoint)
     byItem.set(item, checkpoint)
   }
@@ -112,9 +103,13 @@ export const createDeltaReader = (ytext: Y.Text): DeltaReader => {
     byItem = new WeakMap()
     let index = 0
     let k = 0
+    const attributes = new Map<string, unknown>()
     for (let item = ytext._start; item !== null; item = item.right, k++) {
-      if (k % SPACING === 0) addCheckpoint(item, index)
+      if (k % SPACING === 0) addCheckpoint(item, index, Object.fromEntries(attributes))
       index += visible(item)
+      if (!item.deleted && item.content instanceof Y.ContentFormat) {
+        applyFormat(attributes, item.content)
+      }
     }
     placed = true
   }
@@ -222,30 +217,24 @@ export const createDeltaReader = (ytext: Y.Text): DeltaReader => {
     return undefined
   }
 
-  /** Attributes in effect at the start of an inserted run, if they can be known cheaply. */
+  /**
+   * Attributes in effect at the start of an inserted run: those of the nearest checkpoint on its
+   * left, updated by the format items in between (undefined when none is near).
+   */
   const attributesAt = (first: Y.Item): Attributes | undefined => {
     if (!ytext._hasFormatting) return {}
     const formats: Y.ContentFormat[] = []
     let item = first.left
-    for (let steps = 0; item !== null && visible(item) === 0; steps++) {
-      if (steps >= MAX_BACK) return undefined
+    for (let steps = 0; item !== null; steps++) {
+      if (steps >= MAX_WALK) return undefined
       if (!item.deleted && item.content instanceof Y.ContentFormat) formats.push(item.content)
+      if (byItem.has(item)) break
       item = item.left
     }
-    let base: Attributes | undefined
-    if (item === null) base = {}
-    else {
-      const previous = item
-      base = remembered.findLast((entry) =>
-        contains(previous, entry.client, entry.clock),
-      )?.attributes
-    }
-    if (base === undefined) return undefined
-    const attributes = new Map(Object.entries(base))
-    for (const { key, value } of formats.reverse()) {
-      if (value === null) attributes.delete(key)
-      else attributes.set(key, value)
-    }
+    const attributes = new Map(
+      Object.entries(item === null ? {} : (byItem.get(item)?.attributes ?? {})),
+    )
+    for (const format of formats.reverse()) applyFormat(attributes, format)
     return Object.fromEntries(attributes)
   }
 
@@ -368,8 +357,7 @@ export const createDeltaReader = (ytext: Y.Text): DeltaReader => {
     for (const run of runs) {
       const first = run.items[0] as Y.Item
       if (run.kind === 'insert') {
-        remember(first, run.attributes)
-        if (far && !byItem.has(first)) addCheckpoint(first, run.index + shift)
+        if (far && !byItem.has(first)) addCheckpoint(first, run.index + shift, run.attributes)
         shift += run.items.reduce((sum, item) => sum + item.length, 0)
       } else shift -= run.items.reduce((sum, item) => sum + item.length, 0)
     }
@@ -379,21 +367,6 @@ export const createDeltaReader = (ytext: Y.Text): DeltaReader => {
 
   const full = (event: Y.YTextEvent): DeltaOp[] => {
     const delta = event.delta as DeltaOp[]
-    const changed = changedItems(event.transaction)
-    // A format added or removed may change the attributes of any character after it.
-    if (
-      changed === undefined ||
-      [...changed.inserted, ...changed.deleted].some((item) => isFormat(item))
-    ) {
-      remembered = []
-    } else {
-      // Inserted text carries its attributes in the delta: remember them for typing after it.
-      const inserts = delta.filter((op) => op.insert !== undefined)
-      const first = [...changed.inserted][0]
-      if (inserts.length === 1 && changed.inserted.size === 1 && first !== undefined) {
-        remember(first, { ...(inserts[0]?.attributes ?? {}) })
-      }
-    }
     place()
     return delta
   }

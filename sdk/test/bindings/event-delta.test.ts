@@ -181,6 +181,29 @@ describe('createDeltaReader', () => {
     expect(reader.stats.fast).toBe(120)
   })
 
+  it('types at random places in a long formatted text with the attributes of each place', () => {
+    const doc = new Y.Doc()
+    const ytext = doc.getText('t')
+    const remote = new Y.Doc()
+    const rtext = remote.getText('t')
+    for (let k = 0; k < 600; k++) {
+      rtext.insert(rtext.length, `plain ${k} `)
+      rtext.insert(rtext.length, `bold ${k}`, k % 3 === 0 ? { bold: true } : { italic: true })
+      rtext.insert(rtext.length, '\n', k % 5 === 0 ? { header: 2 } : {})
+    }
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(remote))
+    const { events, reader } = observe(ytext)
+    remote.on('update', (update: Uint8Array) => Y.applyUpdate(doc, update))
+    const next = random(7)
+    // Typed without attributes of its own, a character takes those of where it lands.
+    for (let k = 0; k < 200; k++) rtext.insert(Math.floor(next() * rtext.length), 'k')
+    for (const { fast, yjs } of events) expect(fast).toEqual(yjs)
+    expect(
+      events.filter(({ yjs }) => yjs.some((op) => op.attributes !== undefined)).length,
+    ).toBeGreaterThan(50)
+    expect(reader.stats).toEqual({ fast: 199, full: 1 })
+  })
+
   it('keeps formats it has seen: typing inside bold text reports the bold attribute', () => {
     const doc = new Y.Doc()
     const ytext = doc.getText('t')
