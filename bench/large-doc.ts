@@ -3,7 +3,7 @@
  * (what loading the room does) and encoding it for a joining client (sync step 2). Both run on
  * the event loop today; this prints their durations so a change can be measured.
  *
- *   node --import tsx bench/large-doc.ts [--inserts 20000] [--size 500]
+ *   node --expose-gc --import tsx bench/large-doc.ts [--inserts 20000] [--size 500]
  */
 import { parseArgs } from 'node:util'
 import * as Y from 'yjs'
@@ -55,3 +55,53 @@ console.log(
 console.log(
   `join (Y.encodeStateAsUpdate): median ${median(encode)?.toFixed(0)} ms of ${encode.map((v) => v.toFixed(0)).join(', ')}`,
 )
+
+// Loading the room as the relay does (relay/load-document.ts), inline and in pieces through the
+// load worker, while a timer samples the event loop's delay: what every other room's sockets
+// wait at most while this one loads.
+const { default: pino } = await import('pino')
+const { createDocumentLoader } = await import('../signaling-server/src/relay/load-document.js')
+const { createMetrics } = await import('../signaling-server/src/metrics.js')
+const { createLoadWorker } = await import('../signaling-server/src/storage/load-worker.js')
+const worker = createLoadWorker()
+const loaders = {
+  inline: createDocumentLoader({ metrics: createMetrics(), logger: pino({ level: 'silent' }) }),
+  pieces: createDocumentLoader({
+    worker,
+    metrics: createMetrics(),
+    logger: pino({ level: 'silent' }),
+  }),
+}
+const stored = { updates: [update], bytes: update.length, logCount: 0 }
+for (const [name, load] of Object.entries(loaders)) {
+  const delays: number[] = []
+  const totals: number[] = []
+  for (let round = 0; round < 5; round++) {
+    // The longest gap between the ticks of a 1 ms timer: how long the loop was held at once.
+    let last = performance.now()
+    let longest = 0
+    const timer = setInterval(() => {
+      const now = performance.now()
+      longest = Math.max(longest, now - last)
+      last = now
+    }, 1)
+    // Garbage of earlier rounds is collected outside the measurement (run with --expose-gc).
+    ;(globalThis as { gc?: () => void }).gc?.()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    longest = 0
+    last = performance.now()
+    const started = performance.now()
+    const doc = await load('room', stored)
+    totals.push(performance.now() - started)
+    // One more tick ends the gap of a load that held the loop to its very end.
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    clearInterval(timer)
+    delays.push(longest)
+    doc.destroy()
+  }
+  console.log(
+    `room load, ${name.padEnd(6)}:  median ${median(totals)?.toFixed(0)} ms in all, ` +
+      `longest event-loop stall median ${median(delays)?.toFixed(0)} ms of ${delays.map((v) => v.toFixed(0)).join(', ')}`,
+  )
+}
+await worker.destroy()

@@ -38,12 +38,14 @@ import { createLogger, silentLogger } from './logger.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { createGroupCommit } from './relay/group-commit.js'
 import { createRelayClient } from './relay/relay-client.js'
+import { createDocumentLoader } from './relay/load-document.js'
 import { createRoomRegistry } from './relay/room-registry.js'
 import type { Room } from './relay/room.js'
 import { createSignalHub } from './signaling/signal-hub.js'
 import { createRedisBus } from './cluster/redis-bus.js'
 import { createRoomCluster } from './cluster/room-channel.js'
 import { createSignalCluster } from './cluster/signal-channel.js'
+import { createLoadWorker } from './storage/load-worker.js'
 import { createMergeWorker } from './storage/merge-updates.js'
 import { createPostgresStorage } from './storage/postgres-storage.js'
 import { createSqliteStorage } from './storage/sqlite-storage.js'
@@ -135,6 +137,7 @@ export const createServer = (options: ServerOptions = {}): CoeditServer => {
           onBackgroundError: (error) => logger.warn({ err: error }, 'PostgreSQL storage error'),
         }))
   const mergeWorker = createMergeWorker()
+  const loadWorker = createLoadWorker()
   const commit = createGroupCommit({ storage, settings: persistence, metrics, logger })
   const cluster = defaultCluster(options.cluster)
   const bus =
@@ -160,6 +163,7 @@ export const createServer = (options: ServerOptions = {}): CoeditServer => {
     merge: mergeWorker.merge,
     commit,
     cluster: roomCluster,
+    loadDocument: createDocumentLoader({ worker: loadWorker, metrics, logger }),
   })
   const revocations = options.revocations
   const hub = createSignalHub({
@@ -459,6 +463,7 @@ export const createServer = (options: ServerOptions = {}): CoeditServer => {
       commit.destroy()
       revocations?.destroy()
       await mergeWorker.destroy()
+      await loadWorker.destroy()
       await storage.close()
       httpServer.closeAllConnections()
       await stopped

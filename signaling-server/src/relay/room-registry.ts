@@ -3,6 +3,7 @@
  * `roomIdleMs` — flushed first, and kept if storage cannot take the flush yet.
  */
 import type { RoomChannel, RoomCluster } from '../cluster/room-channel.js'
+import type { LoadDocument } from './load-document.js'
 import { createRoom, type Room, type RoomDeps } from './room.js'
 
 export interface RoomRegistry {
@@ -26,6 +27,8 @@ export interface RoomRegistry {
 export type RegistryDeps = Omit<RoomDeps, 'onEmpty' | 'onOccupied' | 'link'> & {
   /** Other instances sharing rooms through Redis; absent: this instance is alone. */
   cluster?: RoomCluster | undefined
+  /** Builds a room's document from storage (large rooms in pieces, R37). */
+  loadDocument: LoadDocument
 }
 
 export const createRoomRegistry = (deps: RegistryDeps): RoomRegistry => {
@@ -80,7 +83,8 @@ export const createRoomRegistry = (deps: RegistryDeps): RoomRegistry => {
     try {
       await channel?.ready
       const stored = await storage.loadRoom(name)
-      room = createRoom(name, stored, {
+      const doc = await deps.loadDocument(name, stored)
+      room = createRoom(name, stored, doc, {
         ...deps,
         onEmpty: scheduleUnload,
         onOccupied: cancelUnload,

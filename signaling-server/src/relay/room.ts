@@ -129,22 +129,9 @@ export interface RoomDeps {
   link?: ClusterLink | undefined
 }
 
-export const createRoom = (name: string, stored: StoredRoom, deps: RoomDeps): Room => {
+/** `doc` holds what storage held (relay/load-document.ts); the room owns it from here on. */
+export const createRoom = (name: string, stored: StoredRoom, doc: Y.Doc, deps: RoomDeps): Room => {
   const { storage, limits, persistence, metrics, logger } = deps
-  const doc = new Y.Doc({ gc: true })
-  // Loading applies stored updates before any listener exists: they are already durable. A row
-  // that cannot be applied (written before updates were validated, or damaged on disk) is
-  // skipped and reported, rather than making the whole room unavailable forever.
-  doc.transact(() => {
-    stored.updates.forEach((update, index) => {
-      try {
-        Y.applyUpdate(doc, update)
-      } catch (error) {
-        metrics.drops.labels('corrupt-stored-update').inc()
-        logger.error({ room: name, index, err: error }, 'skipping a stored update that fails')
-      }
-    })
-  })
   const clients = new Set<RelayClient>()
   let reservations = 0
   const checkEmpty = () => {
