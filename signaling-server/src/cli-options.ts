@@ -3,7 +3,7 @@
  * `COEDIT_*` variable; a flag given on the command line wins.
  */
 import { parseArgs } from 'node:util'
-import type { Limits, PersistenceOptions } from './config.js'
+import type { ClusterOptions, Limits, PersistenceOptions } from './config.js'
 
 export interface ServeOptions {
   host: string
@@ -25,6 +25,7 @@ export interface ServeOptions {
   logLevel: string
   limits: Partial<Limits>
   persistence: Partial<PersistenceOptions>
+  cluster: Partial<Pick<ClusterOptions, 'syncIntervalMs'>>
 }
 
 /** Numeric flags: flag name → [environment variable, option path]. */
@@ -41,6 +42,7 @@ const NUMERIC_FLAGS = {
   'batch-window-ms': ['COEDIT_BATCH_WINDOW_MS', 'persistence', 'batchWindowMs'],
   'room-idle-ms': ['COEDIT_ROOM_IDLE_MS', 'persistence', 'roomIdleMs'],
   'compact-after-rows': ['COEDIT_COMPACT_AFTER_ROWS', 'persistence', 'compactAfterRows'],
+  'cluster-sync-interval-ms': ['COEDIT_CLUSTER_SYNC_INTERVAL_MS', 'cluster', 'syncIntervalMs'],
 } as const
 
 export const SERVE_USAGE = `Usage: coedit-server [options]
@@ -114,12 +116,15 @@ export const parseServeOptions = (
   }
   const origins = text('allowed-origins', 'COEDIT_ALLOWED_ORIGINS')
   const proxies = text('trust-proxy', 'COEDIT_TRUST_PROXY')
-  const limits: Record<string, number> = {}
-  const persistence: Record<string, number> = {}
+  const groups: Record<'limits' | 'persistence' | 'cluster', Record<string, number>> = {
+    limits: {},
+    persistence: {},
+    cluster: {},
+  }
   for (const [flag, [variable, group, key]] of Object.entries(NUMERIC_FLAGS)) {
     const value = text(flag, variable)
     if (value === undefined) continue
-    ;(group === 'limits' ? limits : persistence)[key] = numberFrom(flag, value)
+    groups[group][key] = numberFrom(flag, value)
   }
   const isSet = (variable: string) => env[variable] === '1' || env[variable] === 'true'
   if (values['no-script-bundle'] === true && values['script-bundle'] !== undefined) {
@@ -152,7 +157,8 @@ export const parseServeOptions = (
     publicDir: text('public', 'COEDIT_PUBLIC'),
     scriptBundle,
     logLevel: text('log-level', 'LOG_LEVEL') ?? 'info',
-    limits,
-    persistence,
+    limits: groups.limits,
+    persistence: groups.persistence,
+    cluster: groups.cluster,
   }
 }

@@ -49,6 +49,7 @@ const serve = async (argv: readonly string[]) => {
     logger,
     limits: options.limits,
     persistence: options.persistence,
+    cluster: options.cluster,
   })
   const address = await server.listen()
   let stopping = false

@@ -74,6 +74,16 @@ describe('coedit-server options', () => {
     expect(parseServeOptions([], {}).trustProxy).toBeUndefined()
   })
 
+  it('reads --cluster-sync-interval-ms into the cluster options', () => {
+    expect(parseServeOptions(['--cluster-sync-interval-ms', '2500'], {}).cluster).toEqual({
+      syncIntervalMs: 2500,
+    })
+    expect(
+      parseServeOptions([], { COEDIT_CLUSTER_SYNC_INTERVAL_MS: '900' }).cluster.syncIntervalMs,
+    ).toBe(900)
+    expect(parseServeOptions([], {}).cluster).toEqual({})
+  })
+
   it('reads --compact-after-rows into the persistence options', () => {
     expect(parseServeOptions(['--compact-after-rows', '50'], {}).persistence).toEqual({
       compactAfterRows: 50,
