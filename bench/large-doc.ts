@@ -105,3 +105,41 @@ for (const [name, load] of Object.entries(loaders)) {
   )
 }
 await worker.destroy()
+
+// Answering a client that joins with nothing, as the relay does (relay/sync-answer.ts): pieces
+// cut from the live document one per event-loop turn.
+const { createStateCutter } = await import('../signaling-server/src/storage/split-state.js')
+const joined = new Y.Doc()
+Y.applyUpdate(joined, update)
+const answerTotals: number[] = []
+const answerStalls: number[] = []
+for (let round = 0; round < 5; round++) {
+  ;(globalThis as { gc?: () => void }).gc?.()
+  let last = performance.now()
+  let longest = 0
+  const timer = setInterval(() => {
+    const now = performance.now()
+    longest = Math.max(longest, now - last)
+    last = now
+  }, 1)
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  longest = 0
+  last = performance.now()
+  const started = performance.now()
+  const cutter = createStateCutter(Y, joined, Y.encodeStateVector(new Y.Doc()))
+  let bytes = 0
+  for (let piece = cutter.next(100_000); piece !== undefined; piece = cutter.next(100_000)) {
+    bytes += piece.length
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  bytes += cutter.rest().length
+  answerTotals.push(performance.now() - started)
+  await new Promise((resolve) => setTimeout(resolve, 5))
+  clearInterval(timer)
+  answerStalls.push(longest)
+  if (bytes < update.length * 0.9) throw new Error(`pieces hold ${bytes} bytes of ${update.length}`)
+}
+console.log(
+  `join answer, pieces: median ${median(answerTotals)?.toFixed(0)} ms in all, ` +
+    `longest event-loop stall median ${median(answerStalls)?.toFixed(0)} ms of ${answerStalls.map((v) => v.toFixed(0)).join(', ')}`,
+)

@@ -1,13 +1,14 @@
 /**
- * Loading a room's document (R37): a large room is applied in pieces, one per event-loop turn,
- * to the same document the inline load gives, skipping rows Yjs cannot apply; a stock client
- * joining a large stored room through a real server receives all of it.
+ * Large rooms (R37): loading applies a large room in pieces, one per event-loop turn, to the same
+ * document the inline load gives, skipping rows Yjs cannot apply; a client joining one through a
+ * real server is answered in pieces and receives all of it, a stock client included.
  */
 import pino from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
+import { decodeRelayFrame, encodeSyncStep1 } from '@coedit/sdk/protocol'
 import { createDocumentLoader } from '../src/relay/load-document.js'
 import { createMetrics } from '../src/metrics.js'
 import { createLoadWorker, type LoadWorker } from '../src/storage/load-worker.js'
@@ -103,7 +104,53 @@ describe('createDocumentLoader', () => {
   })
 })
 
+/** Joins `room` with an empty document; counts the update pieces before the sync step 2. */
+const joinRaw = (server: TestServer, room: string) =>
+  new Promise<{ doc: Y.Doc; pieces: number }>((resolve, reject) => {
+    const ws = new WebSocket(`${server.wsUrl}/relay/${room}`)
+    const doc = new Y.Doc()
+    let pieces = 0
+    ws.on('open', () => ws.send(encodeSyncStep1(Y.encodeStateVector(new Y.Doc()))))
+    ws.on('message', (data: Buffer) => {
+      const message = decodeRelayFrame(new Uint8Array(data))
+      if (message.type === 'sync-update') {
+        pieces++
+        Y.applyUpdate(doc, message.update)
+      } else if (message.type === 'sync-step2') {
+        Y.applyUpdate(doc, message.update)
+        ws.close()
+        resolve({ doc, pieces })
+      }
+    })
+    ws.on('close', (code) => reject(new Error(`closed (${code}) before the sync step 2`)))
+    ws.on('error', reject)
+  })
+
 describe('a large stored room through the server', () => {
+  it('answers a client joining a 9 MB room in pieces, past the 8 MB send-buffer cap', async () => {
+    const dir = makeDataDir()
+    const source = new Y.Doc()
+    const rows: Uint8Array[] = []
+    source.on('update', (update: Uint8Array) => rows.push(update))
+    const text = source.getText('t')
+    // 9,000 pastes of 1,000 characters at scattered places: 9 MB in thousands of items. (Pieces
+    // end between items, so one 9 MB item could still only be sent whole.)
+    for (let k = 0; k < 9_000; k++) {
+      text.insert((k * 7_919) % (text.length + 1), String(k % 10).repeat(1_000))
+    }
+    const seed = createSqliteStorage({ dir })
+    await seed.appendUpdates('huge', rows)
+    await seed.close()
+
+    const server = await startServer({ dataDir: dir })
+    servers.push(server)
+    const { doc, pieces } = await joinRaw(server, 'huge')
+    // One 9 MB frame would exceed the cap and close the client as a slow consumer.
+    expect(pieces).toBeGreaterThan(50)
+    expect(doc.store.pendingStructs).toBeNull()
+    expect(doc.getText('t').toString()).toBe(text.toString())
+  })
+
   it('reaches a stock client whole', async () => {
     const dir = makeDataDir()
     const { doc: expected, rows } = largeHistory(3_600)

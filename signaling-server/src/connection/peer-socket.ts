@@ -92,6 +92,16 @@ export class PeerSocket {
     this.lastSentAt = now
   }
 
+  /**
+   * Calls `next` on a later turn, once fewer than `threshold` bytes wait in the send buffer (a
+   * large answer sent in pieces goes no faster than the client reads). Never called if the
+   * socket closes first.
+   */
+  whenDrained(threshold: number, next: () => void): void {
+    if (this.ws.bufferedAmount < threshold) setImmediate(next)
+    else this.socket.once('drain', () => setImmediate(next))
+  }
+
   /** Charges one received frame against the rate limits; closes the connection if over. */
   admit(bytes: number): boolean {
     this.traffic.messagesIn++

@@ -17,7 +17,6 @@ import {
   encodeCoeditHello,
   encodeCoeditSaved,
   encodeSyncStep1,
-  encodeSyncStep2,
   encodeSyncUpdate,
   COEDIT_PROTOCOL_VERSION,
   type RelayMessage,
@@ -39,6 +38,7 @@ import { createAwarenessRegistry, type AwarenessRegistry } from './awareness-reg
 import type { GroupCommit } from './group-commit.js'
 import { createRoomPersister, type FlushResult, type RoomPersister } from './persister.js'
 import type { RelayClient } from './relay-client.js'
+import { answerSyncStep1 } from './sync-answer.js'
 import { validateUpdate } from './validate-update.js'
 
 /** Empty awareness update: a harmless message that keeps stock clients' watchdogs quiet. */
@@ -335,7 +335,7 @@ export const createRoom = (name: string, stored: StoredRoom, doc: Y.Doc, deps: R
     switch (message.type) {
       case 'sync-step1':
         metrics.resyncs.inc()
-        client.peer.send(encodeSyncStep2(Y.encodeStateAsUpdate(doc, message.stateVector)))
+        answerSyncStep1(doc, client.peer, message.stateVector, logger)
         return
       case 'sync-step2':
         applyDocumentUpdate(client, message.update, frame, false)

@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module'
 import { CoeditError } from '@coedit/sdk/protocol'
 import { createEvalWorker } from './eval-worker.js'
-import { splitState } from './split-state.js'
+import { createStateCutter, splitState } from './split-state.js'
 
 /** What loading gives: the document as updates to apply in order, and the rows that failed. */
 export interface SplitDocument {
@@ -41,12 +41,13 @@ const pack = (updates: readonly Uint8Array[]): Packed => {
 const unpack = ({ buffer, offsets }: Packed): Uint8Array[] =>
   offsets.slice(1).map((end, i) => new Uint8Array(buffer, offsets[i], end - (offsets[i] ?? 0)))
 
-/** The worker's program (see eval-worker.ts); `splitState` is embedded by its source text. */
+/** The worker's program (see eval-worker.ts); split-state.ts is embedded by its source text. */
 const workerSource = (yjsPath: string): string => `'use strict'
 const { parentPort } = require('node:worker_threads')
 const Y = require(${JSON.stringify(yjsPath)})
 // Transpilers that keep function names (esbuild under tsx) call this helper in function source.
 var __name = (target) => target
+const createStateCutter = ${createStateCutter.toString()}
 const splitState = ${splitState.toString()}
 const unpack = ${unpack.toString()}
 const pack = ${pack.toString()}
