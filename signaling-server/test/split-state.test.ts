@@ -7,17 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { createLoadWorker, type LoadWorker } from '../src/storage/load-worker.js'
 import { splitState } from '../src/storage/split-state.js'
-
-const random = (seed: number) => {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
+import { seededRandom as random } from './helpers/cluster.js'
 
 /**
  * Three peers editing concurrently, exchanging updates late and out of order: text with formats
