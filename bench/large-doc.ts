@@ -72,12 +72,16 @@ const loaders = {
     logger: pino({ level: 'silent' }),
   }),
 }
-const stored = { updates: [update], bytes: update.length, logCount: 0 }
-for (const [name, load] of Object.entries(loaders)) {
-  const delays: number[] = []
+/**
+ * Runs `task` five times and reports, as medians, how long it took and the longest gap between the
+ * ticks of a 1 ms timer meanwhile: how long the event loop was held at once.
+ */
+const measureStalls = async (label: string, task: () => Promise<void>) => {
   const totals: number[] = []
+  const stalls: number[] = []
   for (let round = 0; round < 5; round++) {
-    // The longest gap between the ticks of a 1 ms timer: how long the loop was held at once.
+    // Garbage of earlier rounds is collected outside the measurement (run with --expose-gc).
+    ;(globalThis as { gc?: () => void }).gc?.()
     let last = performance.now()
     let longest = 0
     const timer = setInterval(() => {
@@ -85,24 +89,29 @@ for (const [name, load] of Object.entries(loaders)) {
       longest = Math.max(longest, now - last)
       last = now
     }, 1)
-    // Garbage of earlier rounds is collected outside the measurement (run with --expose-gc).
-    ;(globalThis as { gc?: () => void }).gc?.()
     await new Promise((resolve) => setTimeout(resolve, 20))
     longest = 0
     last = performance.now()
     const started = performance.now()
-    const doc = await load('room', stored)
+    await task()
     totals.push(performance.now() - started)
-    // One more tick ends the gap of a load that held the loop to its very end.
+    // One more tick ends the gap of a task that held the loop to its very end.
     await new Promise((resolve) => setTimeout(resolve, 5))
     clearInterval(timer)
-    delays.push(longest)
-    doc.destroy()
+    stalls.push(longest)
   }
   console.log(
-    `room load, ${name.padEnd(6)}:  median ${median(totals)?.toFixed(0)} ms in all, ` +
-      `longest event-loop stall median ${median(delays)?.toFixed(0)} ms of ${delays.map((v) => v.toFixed(0)).join(', ')}`,
+    `${label}: median ${median(totals)?.toFixed(0)} ms in all, ` +
+      `longest event-loop stall median ${median(stalls)?.toFixed(0)} ms of ${stalls.map((v) => v.toFixed(0)).join(', ')}`,
   )
+}
+
+const stored = { updates: [update], bytes: update.length, logCount: 0 }
+for (const [name, load] of Object.entries(loaders)) {
+  await measureStalls(`room load, ${name.padEnd(6)}`, async () => {
+    const doc = await load('room', stored)
+    doc.destroy()
+  })
 }
 await worker.destroy()
 
@@ -111,21 +120,7 @@ await worker.destroy()
 const { createStateCutter } = await import('../signaling-server/src/storage/split-state.js')
 const joined = new Y.Doc()
 Y.applyUpdate(joined, update)
-const answerTotals: number[] = []
-const answerStalls: number[] = []
-for (let round = 0; round < 5; round++) {
-  ;(globalThis as { gc?: () => void }).gc?.()
-  let last = performance.now()
-  let longest = 0
-  const timer = setInterval(() => {
-    const now = performance.now()
-    longest = Math.max(longest, now - last)
-    last = now
-  }, 1)
-  await new Promise((resolve) => setTimeout(resolve, 20))
-  longest = 0
-  last = performance.now()
-  const started = performance.now()
+await measureStalls('join answer, pieces', async () => {
   const cutter = createStateCutter(Y, joined, Y.encodeStateVector(new Y.Doc()))
   let bytes = 0
   for (let piece = cutter.next(100_000); piece !== undefined; piece = cutter.next(100_000)) {
@@ -133,13 +128,5 @@ for (let round = 0; round < 5; round++) {
     await new Promise((resolve) => setImmediate(resolve))
   }
   bytes += cutter.rest().length
-  answerTotals.push(performance.now() - started)
-  await new Promise((resolve) => setTimeout(resolve, 5))
-  clearInterval(timer)
-  answerStalls.push(longest)
   if (bytes < update.length * 0.9) throw new Error(`pieces hold ${bytes} bytes of ${update.length}`)
-}
-console.log(
-  `join answer, pieces: median ${median(answerTotals)?.toFixed(0)} ms in all, ` +
-    `longest event-loop stall median ${median(answerStalls)?.toFixed(0)} ms of ${answerStalls.map((v) => v.toFixed(0)).join(', ')}`,
-)
+})

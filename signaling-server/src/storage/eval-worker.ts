@@ -13,6 +13,12 @@
  */
 import { Worker, type Transferable } from 'node:worker_threads'
 
+/**
+ * Put before functions a program embeds by their source text (`fn.toString()`): transpilers that
+ * keep function names (esbuild under tsx) call this helper inside such source.
+ */
+export const EMBEDDED_FUNCTIONS_PRELUDE = 'var __name = (target) => target'
+
 type Reply<R> =
   { readonly id: number; readonly result: R } | { readonly id: number; readonly error: string }
 

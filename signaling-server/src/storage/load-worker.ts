@@ -6,7 +6,8 @@
  */
 import { createRequire } from 'node:module'
 import { CoeditError } from '@coedit/sdk/protocol'
-import { createEvalWorker } from './eval-worker.js'
+import { createEvalWorker, EMBEDDED_FUNCTIONS_PRELUDE } from './eval-worker.js'
+import { packUpdates, unpackUpdates, type PackedUpdates } from './packed-updates.js'
 import { createStateCutter, splitState } from './split-state.js'
 
 /** What loading gives: the document as updates to apply in order, and the rows that failed. */
@@ -25,39 +26,22 @@ export interface LoadWorker {
   destroy(): Promise<void>
 }
 
-interface Packed {
-  readonly buffer: ArrayBuffer
-  readonly offsets: number[]
-}
-
-const pack = (updates: readonly Uint8Array[]): Packed => {
-  const offsets = [0]
-  for (const update of updates) offsets.push((offsets.at(-1) ?? 0) + update.byteLength)
-  const bytes = new Uint8Array(offsets.at(-1) ?? 0)
-  updates.forEach((update, i) => bytes.set(update, offsets[i]))
-  return { buffer: bytes.buffer, offsets }
-}
-
-const unpack = ({ buffer, offsets }: Packed): Uint8Array[] =>
-  offsets.slice(1).map((end, i) => new Uint8Array(buffer, offsets[i], end - (offsets[i] ?? 0)))
-
 /** The worker's program (see eval-worker.ts); split-state.ts is embedded by its source text. */
 const workerSource = (yjsPath: string): string => `'use strict'
 const { parentPort } = require('node:worker_threads')
 const Y = require(${JSON.stringify(yjsPath)})
-// Transpilers that keep function names (esbuild under tsx) call this helper in function source.
-var __name = (target) => target
+${EMBEDDED_FUNCTIONS_PRELUDE}
 const createStateCutter = ${createStateCutter.toString()}
 const splitState = ${splitState.toString()}
-const unpack = ${unpack.toString()}
-const pack = ${pack.toString()}
+const unpackUpdates = ${unpackUpdates.toString()}
+const packUpdates = ${packUpdates.toString()}
 parentPort.on('message', ({ id, buffer, offsets, maxLength }) => {
   try {
     const doc = new Y.Doc({ gc: true })
     const failed = []
     // As the inline load: one transaction, and a row Yjs cannot apply is skipped and reported.
     doc.transact(() => {
-      unpack({ buffer, offsets }).forEach((update, index) => {
+      unpackUpdates({ buffer, offsets }).forEach((update, index) => {
         try {
           Y.applyUpdate(doc, update)
         } catch {
@@ -65,7 +49,7 @@ parentPort.on('message', ({ id, buffer, offsets, maxLength }) => {
         }
       })
     })
-    const result = pack(splitState(Y, doc, maxLength))
+    const result = packUpdates(splitState(Y, doc, maxLength))
     doc.destroy()
     parentPort.postMessage({ id, result: { ...result, failed } }, [result.buffer])
   } catch (error) {
@@ -75,7 +59,10 @@ parentPort.on('message', ({ id, buffer, offsets, maxLength }) => {
 `
 
 export const createLoadWorker = (): LoadWorker => {
-  const worker = createEvalWorker<Packed & { maxLength: number }, Packed & { failed: number[] }>({
+  const worker = createEvalWorker<
+    PackedUpdates & { maxLength: number },
+    PackedUpdates & { failed: number[] }
+  >({
     source: workerSource(createRequire(import.meta.url).resolve('yjs')),
     failed: (message) => new CoeditError('load-failed', `Loading a document failed: ${message}`),
     crashed: (detail, cause) =>
@@ -83,9 +70,9 @@ export const createLoadWorker = (): LoadWorker => {
   })
   return {
     async split(updates, maxLength) {
-      const packed = pack(updates)
+      const packed = packUpdates(updates)
       const reply = await worker.request({ ...packed, maxLength }, [packed.buffer])
-      return { updates: unpack(reply), failed: reply.failed }
+      return { updates: unpackUpdates(reply), failed: reply.failed }
     },
     destroy: () =>
       worker.destroy(new CoeditError('load-worker-destroyed', 'The load worker was destroyed')),

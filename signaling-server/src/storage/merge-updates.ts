@@ -16,7 +16,8 @@
 import { createRequire } from 'node:module'
 import * as Y from 'yjs'
 import { CoeditError } from '@coedit/sdk/protocol'
-import { createEvalWorker } from './eval-worker.js'
+import { createEvalWorker, EMBEDDED_FUNCTIONS_PRELUDE } from './eval-worker.js'
+import { packUpdates, unpackUpdates, type PackedUpdates } from './packed-updates.js'
 import type { MergeUpdates } from './storage.js'
 
 /**
@@ -47,13 +48,6 @@ export interface MergeWorker {
   destroy(): Promise<void>
 }
 
-interface MergeRequest {
-  /** All updates concatenated, so that one transfer moves them (thousands of rows are common). */
-  readonly buffer: ArrayBuffer
-  /** `updates.length + 1` byte offsets into `buffer`: update i is `[offsets[i], offsets[i + 1])`. */
-  readonly offsets: number[]
-}
-
 /**
  * The worker's program, as CommonJS source evaluated with `eval: true`: a file path would have to
  * point at compiled JavaScript, which does not exist when Vitest runs the TypeScript sources.
@@ -63,12 +57,11 @@ interface MergeRequest {
 const workerSource = (yjsPath: string): string => `'use strict'
 const { parentPort } = require('node:worker_threads')
 const Y = require(${JSON.stringify(yjsPath)})
+${EMBEDDED_FUNCTIONS_PRELUDE}
+const unpackUpdates = ${unpackUpdates.toString()}
 parentPort.on('message', ({ id, buffer, offsets }) => {
   try {
-    const updates = []
-    for (let i = 1; i < offsets.length; i++) {
-      updates.push(new Uint8Array(buffer, offsets[i - 1], offsets[i] - offsets[i - 1]))
-    }
+    const updates = unpackUpdates({ buffer, offsets })
     // Same algorithm as mergeUpdatesInline.
     const doc = new Y.Doc()
     doc.transact(() => {
@@ -87,30 +80,9 @@ parentPort.on('message', ({ id, buffer, offsets }) => {
 })
 `
 
-/**
- * Copies the updates into one fresh ArrayBuffer that can be transferred. Transferring the
- * callers' own buffers would detach arrays they may still hold (and Node's pooled Buffers share
- * one ArrayBuffer with unrelated data); one memcpy is cheap next to the merge.
- */
-const pack = (updates: readonly Uint8Array[]): { buffer: ArrayBuffer; offsets: number[] } => {
-  const offsets = [0]
-  let total = 0
-  for (const update of updates) {
-    total += update.byteLength
-    offsets.push(total)
-  }
-  const bytes = new Uint8Array(total)
-  let offset = 0
-  for (const update of updates) {
-    bytes.set(update, offset)
-    offset += update.byteLength
-  }
-  return { buffer: bytes.buffer, offsets }
-}
-
 /** Creates a merge worker. No thread starts until the first `merge`. */
 export const createMergeWorker = (): MergeWorker => {
-  const worker = createEvalWorker<MergeRequest, Uint8Array>({
+  const worker = createEvalWorker<PackedUpdates, Uint8Array>({
     source: workerSource(createRequire(import.meta.url).resolve('yjs')),
     failed: (message) => new CoeditError('merge-failed', `Merging Yjs updates failed: ${message}`),
     crashed: (detail, cause) =>
@@ -118,8 +90,8 @@ export const createMergeWorker = (): MergeWorker => {
   })
   return {
     merge: async (updates) => {
-      const { buffer, offsets } = pack(updates)
-      return worker.request({ buffer, offsets }, [buffer])
+      const packed = packUpdates(updates)
+      return worker.request(packed, [packed.buffer])
     },
     destroy: () =>
       worker.destroy(

@@ -522,7 +522,7 @@ export const bindContentEditable = (
     // Past a few deltas one re-read of the text is cheaper than rendering each.
     let full = dirty || deltas.length > MAX_INCREMENTAL_DELTAS
     for (const delta of full ? [] : deltas) {
-      const splice = full ? undefined : applyDeltaToLinesAt(model, delta, allowed, index)
+      const splice = applyDeltaToLinesAt(model, delta, allowed, index)
       if (splice === undefined) {
         full = true
         break
